@@ -1,0 +1,50 @@
+/**
+ * Independent judges: scapy (Debian's python3-scapy) and tshark. Tests hand them
+ * bytes we produced and compare what they dissect with what we meant to encode.
+ */
+import { spawnSync } from 'node:child_process';
+
+/** Debian's interpreter: scapy is installed for it, not for a pyenv python on PATH. */
+export const PYTHON = process.env.VTEPKIT_PYTHON ?? '/usr/bin/python3';
+
+let scapyChecked: string | undefined;
+
+/** Empty string when scapy can be imported; otherwise why not. */
+export function scapyMissing(): string {
+  if (scapyChecked === undefined) {
+    const r = spawnSync(PYTHON, ['-c', 'import scapy.all, cryptography; print(scapy.VERSION)'], { encoding: 'utf8' });
+    scapyChecked = r.status === 0 ? '' : `scapy not importable with ${PYTHON}: ${(r.stderr || String(r.error)).trim().split('\n').pop()}`;
+  }
+  return scapyChecked;
+}
+
+/**
+ * Runs a Python script with scapy imported. The script reads hex lines from
+ * `INPUT` (a list of bytes objects) and must print one JSON document.
+ */
+export function runScapy<T = unknown>(script: string, inputs: Uint8Array[] = []): T {
+  const prelude = [
+    'import sys, json, warnings',
+    'warnings.filterwarnings("ignore")',
+    'from scapy.all import *',
+    'INPUT = [bytes.fromhex(l) for l in sys.stdin.read().split()]',
+  ].join('\n');
+  const r = spawnSync(PYTHON, ['-c', `${prelude}\n${script}`], {
+    input: inputs.map((b) => Buffer.from(b).toString('hex')).join('\n'),
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) throw new Error(`scapy script failed: ${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as T;
+}
+
+let tsharkChecked: string | undefined;
+
+export function tsharkMissing(): string {
+  if (tsharkChecked === undefined) {
+    const r = spawnSync('tshark', ['--version'], { encoding: 'utf8' });
+    tsharkChecked = r.status === 0 ? '' : 'tshark is not installed (apt-get install tshark)';
+  }
+  return tsharkChecked;
+}
