@@ -210,8 +210,8 @@ describe('wire/udp', () => {
         expect(verifyUdpChecksumIpv6(b, 0, b.length, v6src, 0, v6dst, 0)).to.equal(true);
         if (payload.length > 0) {
           const at = 8 + (flip % payload.length);
-          a[at] ^= 0x10;
-          b[at] ^= 0x10;
+          a[at] = a[at]! ^ 0x10;
+          b[at] = b[at]! ^ 0x10;
           expect(verifyUdpChecksumIpv4(a, 0, a.length, v4src, v4dst)).to.equal(false);
           expect(verifyUdpChecksumIpv6(b, 0, b.length, v6src, 0, v6dst, 0)).to.equal(false);
         }
