@@ -137,7 +137,7 @@ export function encodeEthernet(h: EthernetHeader, buf: Uint8Array, offset: numbe
 
 /** Datapath reader: one 802.1Q tag is understood; fills `out`, returns a WireStatus. */
 export function readEthernet(buf: Uint8Array, offset: number, end: number, out: EthernetFields): number {
-  if (offset < 0 || offset + ETHERNET_HEADER_LENGTH > end || end > buf.length) return WireStatus.TRUNCATED;
+  if (!(offset >= 0 && offset + ETHERNET_HEADER_LENGTH <= end && end <= buf.length)) return WireStatus.TRUNCATED;
   out.destination = readMac(buf, offset);
   out.source = readMac(buf, offset + 6);
   let etherType = (buf[offset + 12]! << 8) | buf[offset + 13]!;

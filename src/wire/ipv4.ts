@@ -188,7 +188,7 @@ export function writeIpv4Address(buf: Uint8Array, offset: number, address: numbe
  * Bytes after totalLength (Ethernet padding) are allowed.
  */
 export function readIpv4(buf: Uint8Array, offset: number, end: number, mode: number, out: Ipv4Fields): number {
-  if (offset < 0 || offset + IPV4_HEADER_LENGTH > end || end > buf.length) return WireStatus.TRUNCATED;
+  if (!(offset >= 0 && offset + IPV4_HEADER_LENGTH <= end && end <= buf.length)) return WireStatus.TRUNCATED;
   const versionIhl = buf[offset]!;
   if (versionIhl >>> 4 !== 4) return WireStatus.BAD_VERSION;
   const headerLength = (versionIhl & 0x0f) << 2;

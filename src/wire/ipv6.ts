@@ -91,7 +91,7 @@ export function writeIpv6(
 
 /** Datapath reader: checks the version and that payloadLength fits in [offset, end). */
 export function readIpv6(buf: Uint8Array, offset: number, end: number, out: Ipv6Fields): number {
-  if (offset < 0 || offset + IPV6_HEADER_LENGTH > end || end > buf.length) return WireStatus.TRUNCATED;
+  if (!(offset >= 0 && offset + IPV6_HEADER_LENGTH <= end && end <= buf.length)) return WireStatus.TRUNCATED;
   const b0 = buf[offset]!;
   if (b0 >>> 4 !== 6) return WireStatus.BAD_VERSION;
   const b1 = buf[offset + 1]!;

@@ -62,7 +62,7 @@ export function writeUdp(buf: Uint8Array, offset: number, sourcePort: number, de
 
 /** Datapath reader: the length field must be at least 8 and fit in [offset, end). */
 export function readUdp(buf: Uint8Array, offset: number, end: number, out: UdpFields): number {
-  if (offset < 0 || offset + UDP_HEADER_LENGTH > end || end > buf.length) return WireStatus.TRUNCATED;
+  if (!(offset >= 0 && offset + UDP_HEADER_LENGTH <= end && end <= buf.length)) return WireStatus.TRUNCATED;
   const length = (buf[offset + 4]! << 8) | buf[offset + 5]!;
   if (length < UDP_HEADER_LENGTH) return WireStatus.BAD_LENGTH;
   if (offset + length > end) return WireStatus.TRUNCATED;

@@ -107,7 +107,7 @@ export function writeVxlan(buf: Uint8Array, offset: number, vni: number, flags: 
  * `end` is the first byte past the packet (so a sub-range of a pool slab can be parsed).
  */
 export function readVxlan(buf: Uint8Array, offset: number, end: number, mode: number, out: VxlanFields): number {
-  if (offset < 0 || offset + VXLAN_HEADER_LENGTH > end || end > buf.length) return WireStatus.TRUNCATED;
+  if (!(offset >= 0 && offset + VXLAN_HEADER_LENGTH <= end && end <= buf.length)) return WireStatus.TRUNCATED;
   const flags = buf[offset]!;
   const byte1 = buf[offset + 1]!;
   // RFC 7348 5: the I flag MUST be set for a valid VNI.
