@@ -1,0 +1,19 @@
+/**
+ * vtepkit: the public API. Re-exports only; see docs/ for each capability.
+ */
+
+// Wire codecs (docs/wire.md)
+export * from './wire/errors.js';
+export * from './wire/checksum.js';
+export * from './wire/ethernet.js';
+export * from './wire/ipv4.js';
+export * from './wire/ipv6.js';
+export * from './wire/udp.js';
+export * from './wire/vxlan.js';
+export * from './wire/geneve.js';
+export * from './wire/flowhash.js';
+export * from './wire/encap.js';
+export { dataViewOf } from './wire/view.js';
+
+// Buffer pool (docs/pool.md)
+export * from './pool/index.js';

@@ -1,0 +1,20 @@
+export {
+  BufferPool,
+  PacketBuffer,
+  PoolError,
+  PoolStats,
+  WORST_CASE_HEADROOM,
+  WORST_CASE_TAILROOM,
+  DEFAULT_SLOT_SIZE,
+  DEFAULT_HEADROOM,
+  DEFAULT_TAILROOM,
+  DEFAULT_CAPACITY,
+  DEFAULT_SLAB_SLOTS,
+  SLOT_ALIGNMENT,
+  SLOT_SIZE_MIN,
+  SLOT_SIZE_MAX,
+  MIN_FRAME_ROOM,
+  CAPACITY_MAX,
+  SLAB_BYTES_MAX,
+} from './pool.js';
+export type { BufferPoolOptions, PoolErrorCode, PoolSnapshot } from './pool.js';
