@@ -13,6 +13,8 @@ export * from './wire/vxlan.js';
 export * from './wire/geneve.js';
 export * from './wire/flowhash.js';
 export * from './wire/encap.js';
+export * from './wire/esp.js';
+export * from './wire/pcap.js';
 export { dataViewOf } from './wire/view.js';
 
 // Buffer pool (docs/pool.md)
