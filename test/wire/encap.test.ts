@@ -18,25 +18,15 @@ import {
   type EncapConfig,
 } from '../../src/wire/encap.js';
 import { WireStatus } from '../../src/wire/errors.js';
-import { EtherType, encodeEthernet } from '../../src/wire/ethernet.js';
 import { flowHash, hashToPort } from '../../src/wire/flowhash.js';
 import { decodeGeneve } from '../../src/wire/geneve.js';
-import { IpProtocol, decodeIpv4, encodeIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
+import { decodeIpv4 } from '../../src/wire/ipv4.js';
 import { decodeIpv6 } from '../../src/wire/ipv6.js';
-import { decodeUdp, encodeUdp } from '../../src/wire/udp.js';
+import { decodeUdp } from '../../src/wire/udp.js';
 import { decodeVxlan } from '../../src/wire/vxlan.js';
+import { innerFrame } from '../helpers/frames.js';
 import { runScapy, scapyMissing } from '../helpers/judges.js';
 import { expectWireError, guarded, onlyWireError, toHex, truncations } from '../helpers/wire.js';
-
-/** A 64-byte inner frame: Ethernet + IPv4 + UDP with the given ports. */
-export function innerFrame(sourcePort = 1234, destinationPort = 5678, length = 64): Uint8Array {
-  const frame = new Uint8Array(length);
-  encodeEthernet({ destination: 0x02_00_00_00_00_02, source: 0x02_00_00_00_00_01, etherType: EtherType.IPV4 }, frame, 0);
-  encodeIpv4({ source: parseIpv4('10.0.0.1'), destination: parseIpv4('10.0.0.2'), protocol: IpProtocol.UDP, totalLength: length - 14 }, frame, 14);
-  encodeUdp({ sourcePort, destinationPort, length: length - 34 }, frame, 34);
-  for (let i = 42; i < length; i++) frame[i] = i;
-  return frame;
-}
 
 const vxlan4: EncapConfig = {
   tunnel: 'vxlan',
