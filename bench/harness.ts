@@ -26,6 +26,9 @@ export interface PacketResult {
 }
 
 export const quick = process.argv.includes('--quick');
+const filterAt = process.argv.indexOf('--filter');
+/** `--filter text`: run only the cases whose name contains text. */
+export const filter = filterAt > 0 ? (process.argv[filterAt + 1] ?? '') : '';
 
 export async function runPacketCases(title: string, cases: readonly PacketCase[]): Promise<PacketResult[]> {
   console.log(`\n${title}: node ${process.version}${quick ? ' (quick)' : ''}`);
@@ -33,6 +36,7 @@ export async function runPacketCases(title: string, cases: readonly PacketCase[]
   const results: PacketResult[] = [];
   const allocations: AllocationResult[] = [];
   for (const c of cases) {
+    if (filter && !c.name.includes(filter)) continue;
     const bench = new Benchmark(c.name, c.fn, options);
     bench.run({ async: false });
     if (bench.error) throw bench.error;

@@ -15,7 +15,6 @@ export * from './wire/flowhash.js';
 export * from './wire/encap.js';
 export * from './wire/esp.js';
 export * from './wire/pcap.js';
-export { dataViewOf } from './wire/view.js';
 
 // Buffer pool (docs/pool.md)
 export * from './pool/index.js';

@@ -15,7 +15,6 @@ import { foldChecksum } from './checksum.js';
 import { WireError, WireStatus, checkField } from './errors.js';
 import { ETHERNET_HEADER_LENGTH, EtherType, EthernetFields, type VlanTag, encodeEthernet, parseMac, readEthernet } from './ethernet.js';
 import { flowHash, hashToPort } from './flowhash.js';
-import { dataViewOf } from './view.js';
 import {
   GENEVE_PORT,
   GeneveFields,
@@ -84,9 +83,8 @@ export interface EncapPlan {
   /** Bytes written in front of the inner frame. */
   readonly overhead: number;
   readonly template: Uint8Array;
-  /** The template as big-endian 32-bit words, and its last two bytes when the length is not a multiple of 4 (-1 otherwise). */
-  readonly words: Int32Array;
-  readonly tailWord: number;
+  /** Writes every outer header at `start` (generated code, see compileHeaderWriter). */
+  readonly writeHeaders: HeaderWriter;
   /** Largest UDP length that keeps the outer packet within 65535 bytes. */
   readonly maxUdpLength: number;
   readonly ipOffset: number;
@@ -207,16 +205,12 @@ export function compileEncap(config: EncapConfig): EncapPlan {
   } else {
     encodeGeneve(geneveHeader, template, tunnelOffset);
   }
-  const words = new Int32Array(overhead >>> 2);
-  const templateView = new DataView(template.buffer);
-  for (let i = 0; i < words.length; i++) words[i] = templateView.getInt32(i * 4);
   return {
     tunnel: isVxlan ? TUNNEL_VXLAN : TUNNEL_GENEVE,
     family,
     overhead,
     template,
-    words,
-    tailWord: overhead % 4 === 0 ? -1 : templateView.getUint16(overhead - 2),
+    writeHeaders: compileHeaderWriter(template, family, ipOffset, udpOffset, ipv4BaseSum),
     maxUdpLength: family === 4 ? 0xffff - IPV4_HEADER_LENGTH : 0xffff,
     ipOffset,
     udpOffset,
@@ -241,46 +235,64 @@ export function compileEncap(config: EncapConfig): EncapPlan {
  * `sourcePort` 0 means: hash the inner flow into the plan's range.
  */
 export function writeEncap(plan: EncapPlan, buf: Uint8Array, innerOffset: number, innerLength: number, sourcePort = 0): number {
-  const overhead = plan.overhead;
-  const start = innerOffset - overhead;
+  const start = innerOffset - plan.overhead;
   if (start < 0 || innerOffset + innerLength > buf.length) return -WireStatus.NO_ROOM;
-  const udpLength = overhead - plan.udpOffset + innerLength;
+  const udpLength = plan.overhead - plan.udpOffset + innerLength;
   if (udpLength > plan.maxUdpLength) return -WireStatus.BAD_LENGTH;
   if (sourcePort === 0) {
     sourcePort = plan.sourcePortMin === plan.sourcePortMax
       ? plan.sourcePortMin
       : hashToPort(flowHash(buf, innerOffset, innerLength), plan.sourcePortMin, plan.sourcePortMax);
   }
-  // The template, a 32-bit word at a time (V8 inlines DataView stores).
-  const view = dataViewOf(buf);
-  const base = buf.byteOffset + start;
-  const words = plan.words;
-  const wordCount = words.length;
-  for (let i = 0; i < wordCount; i++) view.setInt32(base + i * 4, words[i]!);
-  if (plan.tailWord >= 0) view.setUint16(base + wordCount * 4, plan.tailWord);
-
-  const udp = base + plan.udpOffset;
-  view.setUint16(udp, sourcePort);
-  view.setUint16(udp + 4, udpLength);
-  const ip = base + plan.ipOffset;
-  if (plan.family === 4) {
-    const totalLength = udpLength + IPV4_HEADER_LENGTH;
-    const identification = plan.identification;
-    plan.identification = (identification + 1) & 0xffff;
-    view.setUint16(ip + 2, totalLength);
-    view.setUint16(ip + 4, identification);
-    // The template's sum plus the two changing words, folded twice (it stays below 2^18).
-    let sum = plan.ipv4BaseSum + totalLength + identification;
-    sum = (sum & 0xffff) + (sum >>> 16);
-    sum = (sum & 0xffff) + (sum >>> 16);
-    view.setUint16(ip + 10, ~sum & 0xffff);
-    if (plan.udpChecksum) writeUdpChecksumIpv4(buf, start + plan.udpOffset, udpLength, plan.ipv4Source, plan.ipv4Destination);
-  } else {
-    view.setUint16(ip + 4, udpLength);
-    const ipAt = start + plan.ipOffset;
-    if (plan.udpChecksum) writeUdpChecksumIpv6(buf, start + plan.udpOffset, udpLength, buf, ipAt + 8, buf, ipAt + 24);
+  const identification = plan.identification;
+  plan.identification = (identification + 1) & 0xffff;
+  plan.writeHeaders(buf, start, udpLength, sourcePort, identification);
+  if (plan.udpChecksum) {
+    const udp = start + plan.udpOffset;
+    if (plan.family === 4) {
+      writeUdpChecksumIpv4(buf, udp, udpLength, plan.ipv4Source, plan.ipv4Destination);
+    } else {
+      const ip = start + plan.ipOffset;
+      writeUdpChecksumIpv6(buf, udp, udpLength, buf, ip + 8, buf, ip + 24);
+    }
   }
   return start;
+}
+
+type HeaderWriter = (buf: Uint8Array, start: number, udpLength: number, sourcePort: number, identification: number) => void;
+
+/**
+ * Compiles a plan's per-packet header writes into one function: each template
+ * byte becomes a store of a constant, and only the UDP source port and length,
+ * the IPv4 total length, identification and checksum (from the precomputed sum)
+ * or the IPv6 payload length are computed. V8 turns this into straight-line
+ * stores of immediates, two to three times faster than copying a template with a
+ * loop or `set`. The generated source holds numbers only, never configuration text.
+ */
+function compileHeaderWriter(template: Uint8Array, family: 4 | 6, ipOffset: number, udpOffset: number, ipv4BaseSum: number): HeaderWriter {
+  const computed = new Map<number, string>();
+  const put16 = (at: number, expression: string): void => {
+    computed.set(at, `(${expression}) >>> 8`);
+    computed.set(at + 1, `(${expression}) & 255`);
+  };
+  put16(udpOffset, 'sourcePort');
+  put16(udpOffset + 4, 'udpLength');
+  const lines = ['"use strict";'];
+  if (family === 4) {
+    lines.push(
+      `const totalLength = udpLength + ${IPV4_HEADER_LENGTH};`,
+      `let sum = ${ipv4BaseSum} + totalLength + identification;`,
+      'sum = (sum & 65535) + (sum >>> 16);',
+      'sum = ~((sum & 65535) + (sum >>> 16));',
+    );
+    put16(ipOffset + 2, 'totalLength');
+    put16(ipOffset + 4, 'identification');
+    put16(ipOffset + 10, 'sum');
+  } else {
+    put16(ipOffset + 4, 'udpLength');
+  }
+  for (let i = 0; i < template.length; i++) lines.push(`buf[start + ${i}] = ${computed.get(i) ?? String(template[i]!)};`);
+  return new Function('buf', 'start', 'udpLength', 'sourcePort', 'identification', lines.join('\n')) as HeaderWriter;
 }
 
 /** Where a parse starts. */

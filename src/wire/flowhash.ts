@@ -7,28 +7,30 @@
  * of Geneve. The hash covers the inner MAC addresses and EtherType, and, for
  * IPv4/IPv6, the addresses, the protocol and (TCP/UDP/SCTP, unfragmented) ports.
  *
- * Multiply-xorshift mixing with MurmurHash3's finalizer; allocation-free,
+ * One multiply per 32-bit word, then a strong finalizer; allocation-free,
  * never reads past `offset + length`.
  */
-
-import { dataViewOf } from './view.js';
 
 /** The hash is 30 bits wide, so V8 keeps it a small integer: returning it never allocates. */
 export const FLOW_HASH_BITS = 30;
 const HASH_RANGE = 2 ** FLOW_HASH_BITS;
 
 function mix(hash: number, word: number): number {
-  hash = Math.imul(hash ^ word, 0x9e3779b1);
-  return hash ^ (hash >>> 15);
+  return Math.imul(hash ^ word, 0x9e3779b1);
 }
 
+/** lowbias32's finalizer (Chris Wellons' hash-prospector), kept to 30 bits. */
 function finalMix(hash: number): number {
   hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
+  hash = Math.imul(hash, 0x7feb352d);
+  hash ^= hash >>> 15;
+  hash = Math.imul(hash, 0x846ca68b);
   hash ^= hash >>> 16;
   return hash >>> 2;
+}
+
+function word32(buf: Uint8Array, at: number): number {
+  return (buf[at]! << 24) | (buf[at + 1]! << 16) | (buf[at + 2]! << 8) | buf[at + 3]!;
 }
 
 function hasPorts(protocol: number): boolean {
@@ -38,45 +40,58 @@ function hasPorts(protocol: number): boolean {
 /**
  * 30-bit hash of the inner frame's flow. For IPv4 and IPv6 it covers the
  * addresses, the protocol and the ports (as Linux's flow dissector does);
- * for other EtherTypes the MAC addresses and the EtherType.
+ * for other EtherTypes the MAC addresses and the EtherType. The IPv4 path is
+ * kept small so that V8 inlines it into the encapsulation loop.
  */
-export function flowHash(buf: Uint8Array, offset: number, length: number, seed = 0): number {
-  const end = Math.min(offset + length, buf.length);
-  let hash = seed | 0;
-  if (offset < 0 || offset + 14 > end) return finalMix(hash);
-  const view = dataViewOf(buf);
-  const base = buf.byteOffset;
-  let etherType = view.getUint16(base + offset + 12);
-  let l3 = offset + 14;
-  let vlan = 0;
-  if (etherType === 0x8100 && l3 + 4 <= end) {
-    vlan = view.getUint16(base + l3) & 0x0fff;
-    etherType = view.getUint16(base + l3 + 2);
-    l3 += 4;
+export function flowHash(buf: Uint8Array, offset: number, length: number): number {
+  const end = offset + length;
+  if (!(offset >= 0 && length >= 14 && end <= buf.length)) return 0;
+  const etherType = (buf[offset + 12]! << 8) | buf[offset + 13]!;
+  const l3 = offset + 14;
+  if (etherType !== 0x0800 || l3 + 20 > end) return otherFlowHash(buf, offset, end, etherType);
+  const headerLength = (buf[l3]! & 0x0f) << 2;
+  const protocol = buf[l3 + 9]!;
+  let hash = mix(mix(protocol, word32(buf, l3 + 12)), word32(buf, l3 + 16));
+  // Only an unfragmented packet (offset 0, MF clear) carries the ports.
+  const l4 = l3 + headerLength;
+  if (hasPorts(protocol) && (((buf[l3 + 6]! & 0x3f) << 8) | buf[l3 + 7]!) === 0 && headerLength >= 20 && l4 + 4 <= end) {
+    hash = mix(hash, word32(buf, l4));
   }
-  hash = mix(hash, (etherType << 12) | vlan);
-  if (etherType === 0x0800 && l3 + 20 <= end) {
-    const headerLength = (buf[l3]! & 0x0f) << 2;
-    const protocol = buf[l3 + 9]!;
-    hash = mix(hash, view.getInt32(base + l3 + 12));
-    hash = mix(hash, view.getInt32(base + l3 + 16));
-    // Only an unfragmented packet (offset 0, MF clear) carries the ports.
-    const fragmented = (view.getUint16(base + l3 + 6) & 0x3fff) !== 0;
-    const l4 = l3 + headerLength;
-    if (!fragmented && headerLength >= 20 && hasPorts(protocol) && l4 + 4 <= end) hash = mix(hash, view.getInt32(base + l4));
-    return finalMix(mix(hash, protocol));
+  return finalMix(hash);
+}
+
+/** 802.1Q-tagged, IPv6 and non-IP frames. */
+function otherFlowHash(buf: Uint8Array, offset: number, end: number, etherType: number): number {
+  let l3 = offset + 14;
+  let hash = 0;
+  if (etherType === 0x8100 && l3 + 4 <= end) {
+    // Hash the frame behind the tag, with the VLAN ID mixed in.
+    const vid = ((buf[l3]! << 8) | buf[l3 + 1]!) & 0x0fff;
+    etherType = (buf[l3 + 2]! << 8) | buf[l3 + 3]!;
+    l3 += 4;
+    if (etherType === 0x0800 && l3 + 20 <= end) {
+      const headerLength = (buf[l3]! & 0x0f) << 2;
+      const protocol = buf[l3 + 9]!;
+      hash = mix(mix(mix(vid, protocol), word32(buf, l3 + 12)), word32(buf, l3 + 16));
+      const l4 = l3 + headerLength;
+      if (hasPorts(protocol) && (((buf[l3 + 6]! & 0x3f) << 8) | buf[l3 + 7]!) === 0 && headerLength >= 20 && l4 + 4 <= end) {
+        hash = mix(hash, word32(buf, l4));
+      }
+      return finalMix(hash);
+    }
+    hash = vid;
   }
   if (etherType === 0x86dd && l3 + 40 <= end) {
-    for (let at = l3 + 8; at < l3 + 40; at += 4) hash = mix(hash, view.getInt32(base + at));
     const nextHeader = buf[l3 + 6]!;
     // The flow label, when the sender set one, identifies the flow (RFC 6437).
-    hash = mix(hash, view.getInt32(base + l3) & 0xfffff);
-    if (hasPorts(nextHeader) && l3 + 44 <= end) hash = mix(hash, view.getInt32(base + l3 + 40));
-    return finalMix(mix(hash, nextHeader));
+    hash = mix(hash ^ nextHeader, word32(buf, l3) & 0xfffff);
+    for (let at = l3 + 8; at < l3 + 40; at += 4) hash = mix(hash, word32(buf, at));
+    if (hasPorts(nextHeader) && l3 + 44 <= end) hash = mix(hash, word32(buf, l3 + 40));
+    return finalMix(hash);
   }
-  hash = mix(hash, view.getInt32(base + offset));
-  hash = mix(hash, view.getInt32(base + offset + 4));
-  hash = mix(hash, view.getInt32(base + offset + 8));
+  hash = mix(hash ^ etherType, word32(buf, offset));
+  hash = mix(hash, word32(buf, offset + 4));
+  hash = mix(hash, word32(buf, offset + 8));
   return finalMix(hash);
 }
 
