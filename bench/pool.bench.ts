@@ -7,6 +7,7 @@
  * `node --expose-gc` is not required: bench/alloc.ts enables it at run time. Timing is
  * printed, never asserted.
  */
+import { writeFileSync } from 'node:fs';
 import Benchmark from 'benchmark';
 import { BufferPool } from '../src/pool/index.js';
 import type { PacketBuffer } from '../src/pool/index.js';
@@ -138,6 +139,11 @@ async function main(): Promise<void> {
   console.log(`Allocation (after warm-up; one iteration = one packet, or one batch of ${BATCH} on the batch line; GC ${results[0]!.gcExposed ? 'exposed' : 'NOT exposed: numbers are noisier'})`);
   console.log(formatTable(ALLOCATION_HEADER, results.map(allocationRow)));
   console.log(`\npool stats after the allocation run: ${JSON.stringify(pool.snapshot())}`);
+  const jsonAt = process.argv.indexOf('--json');
+  if (jsonAt > 0 && process.argv[jsonAt + 1]) {
+    const throughput = rows.map(([operation, opsPerSecond, buffersPerSecond, rme]) => ({ operation, opsPerSecond, buffersPerSecond, rme }));
+    writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify({ throughput, allocations: results }, null, 2));
+  }
   if (sink === -1) console.log('');
 }
 

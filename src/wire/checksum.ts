@@ -42,6 +42,13 @@ export function ipv4PseudoHeaderSum(source: number, destination: number, protoco
   return (source >>> 16) + (source & 0xffff) + (destination >>> 16) + (destination & 0xffff) + protocol + length;
 }
 
+/** RFC 768: the same sum with the addresses read from an IPv4 header at `ipOffset` (no 32-bit numbers involved). */
+export function ipv4PseudoHeaderSumAt(buf: Uint8Array, ipOffset: number, protocol: number, length: number): number {
+  let sum = protocol + length;
+  for (let i = ipOffset + 12; i < ipOffset + 20; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  return sum;
+}
+
 /**
  * RFC 8200 8.1: pseudo-header sum for upper layers over IPv6. Addresses are read
  * from buffers (16 bytes each at the given offsets), so a parsed packet needs no copy.

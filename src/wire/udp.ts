@@ -139,6 +139,31 @@ export function writeUdpChecksumIpv6(
 }
 
 /**
+ * Datapath: computes and stores the checksum of the datagram at `offset` from
+ * a precomputed pseudo-header sum (addresses + protocol + length, from
+ * `ipv4PseudoHeaderSum`/`ipv6PseudoHeaderSum`). Taking the sum instead of the
+ * addresses keeps 32-bit addresses (doubles above 2^31 in V8) out of the call,
+ * so nothing is boxed per packet.
+ */
+export function writeUdpChecksum(buf: Uint8Array, offset: number, length: number, pseudoHeaderSum: number): void {
+  buf[offset + 6] = 0;
+  buf[offset + 7] = 0;
+  const checksum = finish(onesComplementSum(buf, offset, length, pseudoHeaderSum));
+  buf[offset + 6] = checksum >>> 8;
+  buf[offset + 7] = checksum & 0xff;
+}
+
+/**
+ * Datapath: verifies the datagram at `offset` against a pseudo-header sum
+ * (including the length). A zero checksum field passes only with `allowZero`
+ * (IPv4 always allows it; IPv6 only for tunnels configured so).
+ */
+export function verifyUdpChecksum(buf: Uint8Array, offset: number, length: number, pseudoHeaderSum: number, allowZero: boolean): boolean {
+  if (buf[offset + 6] === 0 && buf[offset + 7] === 0) return allowZero;
+  return onesComplementSum(buf, offset, length, pseudoHeaderSum) === 0xffff;
+}
+
+/**
  * Verifies a received datagram over IPv4. A zero checksum field means the sender
  * did not compute one, which RFC 768 allows: returns true.
  */
