@@ -27,6 +27,11 @@ export function onesComplementSum(buf: Uint8Array, offset: number, length: numbe
 
 /** Folds a non-negative sum to 16 bits with end-around carry. */
 export function foldChecksum(sum: number): number {
+  if (sum <= 0x7fffffff) {
+    // Two integer folds suffice below 2^31 (the usual case: up to 32 K words).
+    sum = (sum & 0xffff) + (sum >>> 16);
+    return (sum & 0xffff) + (sum >>> 16);
+  }
   // A double sum may exceed 32 bits: fold the high part arithmetically first.
   while (sum > 0xffff) sum = (sum % 0x10000) + Math.floor(sum / 0x10000);
   return sum;

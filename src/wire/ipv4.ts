@@ -168,7 +168,15 @@ export function writeIpv4Checksum(buf: Uint8Array, offset: number): void {
 
 /** True when the header checksum verifies (the one's-complement sum over the header is 0xffff). */
 export function verifyIpv4Checksum(buf: Uint8Array, offset: number, headerLength: number): boolean {
-  return onesComplementSum(buf, offset, headerLength) === 0xffff;
+  if (headerLength !== IPV4_HEADER_LENGTH) return onesComplementSum(buf, offset, headerLength) === 0xffff;
+  // The common 20-byte header, in straight-line code.
+  let sum = ((buf[offset]! << 8) | buf[offset + 1]!) + ((buf[offset + 2]! << 8) | buf[offset + 3]!)
+    + ((buf[offset + 4]! << 8) | buf[offset + 5]!) + ((buf[offset + 6]! << 8) | buf[offset + 7]!)
+    + ((buf[offset + 8]! << 8) | buf[offset + 9]!) + ((buf[offset + 10]! << 8) | buf[offset + 11]!)
+    + ((buf[offset + 12]! << 8) | buf[offset + 13]!) + ((buf[offset + 14]! << 8) | buf[offset + 15]!)
+    + ((buf[offset + 16]! << 8) | buf[offset + 17]!) + ((buf[offset + 18]! << 8) | buf[offset + 19]!);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  return (sum & 0xffff) + (sum >>> 16) === 0xffff;
 }
 
 export function readIpv4Address(buf: Uint8Array, offset: number): number {
