@@ -88,16 +88,21 @@ function finish(sum: number): number {
 }
 
 /**
- * The UDP checksum over IPv4, for the datagram of `length` bytes at `offset`
- * (its checksum field must hold 0 or be ignored: it is treated as 0).
+ * The checksum for the datagram of `length` bytes at `offset`, given the
+ * pseudo-header sum (addresses + protocol + length). The stored checksum field
+ * is treated as 0 (its contribution is removed rather than the field zeroed).
  */
-export function udpChecksumIpv4(buf: Uint8Array, offset: number, length: number, source: number, destination: number): number {
+export function udpChecksum(buf: Uint8Array, offset: number, length: number, pseudoHeaderSum: number): number {
   const stored = (buf[offset + 6]! << 8) | buf[offset + 7]!;
-  const sum = onesComplementSum(buf, offset, length, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length));
-  // Remove the stored checksum's contribution instead of zeroing the field.
-  return finish(sum + (~stored & 0xffff));
+  return finish(onesComplementSum(buf, offset, length, pseudoHeaderSum) + (~stored & 0xffff));
 }
 
+/** The UDP checksum over IPv4 (addresses as 32-bit numbers). */
+export function udpChecksumIpv4(buf: Uint8Array, offset: number, length: number, source: number, destination: number): number {
+  return udpChecksum(buf, offset, length, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length));
+}
+
+/** The UDP checksum over IPv6 (addresses read from buffers). */
 export function udpChecksumIpv6(
   buf: Uint8Array,
   offset: number,
@@ -107,18 +112,25 @@ export function udpChecksumIpv6(
   destination: Uint8Array,
   destinationOffset: number,
 ): number {
-  const stored = (buf[offset + 6]! << 8) | buf[offset + 7]!;
-  const pseudo = ipv6PseudoHeaderSum(source, sourceOffset, destination, destinationOffset, IpProtocol.UDP, length);
-  return finish(onesComplementSum(buf, offset, length, pseudo) + (~stored & 0xffff));
+  return udpChecksum(buf, offset, length, ipv6PseudoHeaderSum(source, sourceOffset, destination, destinationOffset, IpProtocol.UDP, length));
+}
+
+/**
+ * Datapath: computes and stores the checksum of the datagram at `offset` from
+ * a pseudo-header sum (addresses + protocol + length, from
+ * `ipv4PseudoHeaderSum`/`ipv6PseudoHeaderSum`). Taking the sum instead of the
+ * addresses keeps 32-bit addresses (doubles above 2^31 in V8) out of the call,
+ * so nothing is boxed per packet.
+ */
+export function writeUdpChecksum(buf: Uint8Array, offset: number, length: number, pseudoHeaderSum: number): void {
+  const checksum = udpChecksum(buf, offset, length, pseudoHeaderSum);
+  buf[offset + 6] = checksum >>> 8;
+  buf[offset + 7] = checksum & 0xff;
 }
 
 /** Computes and stores the checksum of the datagram at `offset` (IPv4). */
 export function writeUdpChecksumIpv4(buf: Uint8Array, offset: number, length: number, source: number, destination: number): void {
-  buf[offset + 6] = 0;
-  buf[offset + 7] = 0;
-  const checksum = udpChecksumIpv4(buf, offset, length, source, destination);
-  buf[offset + 6] = checksum >>> 8;
-  buf[offset + 7] = checksum & 0xff;
+  writeUdpChecksum(buf, offset, length, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length));
 }
 
 /** Computes and stores the checksum of the datagram at `offset` (IPv6; addresses read from buffers). */
@@ -131,32 +143,12 @@ export function writeUdpChecksumIpv6(
   destination: Uint8Array,
   destinationOffset: number,
 ): void {
-  buf[offset + 6] = 0;
-  buf[offset + 7] = 0;
-  const checksum = udpChecksumIpv6(buf, offset, length, source, sourceOffset, destination, destinationOffset);
-  buf[offset + 6] = checksum >>> 8;
-  buf[offset + 7] = checksum & 0xff;
-}
-
-/**
- * Datapath: computes and stores the checksum of the datagram at `offset` from
- * a precomputed pseudo-header sum (addresses + protocol + length, from
- * `ipv4PseudoHeaderSum`/`ipv6PseudoHeaderSum`). Taking the sum instead of the
- * addresses keeps 32-bit addresses (doubles above 2^31 in V8) out of the call,
- * so nothing is boxed per packet.
- */
-export function writeUdpChecksum(buf: Uint8Array, offset: number, length: number, pseudoHeaderSum: number): void {
-  buf[offset + 6] = 0;
-  buf[offset + 7] = 0;
-  const checksum = finish(onesComplementSum(buf, offset, length, pseudoHeaderSum));
-  buf[offset + 6] = checksum >>> 8;
-  buf[offset + 7] = checksum & 0xff;
+  writeUdpChecksum(buf, offset, length, ipv6PseudoHeaderSum(source, sourceOffset, destination, destinationOffset, IpProtocol.UDP, length));
 }
 
 /**
  * Datapath: verifies the datagram at `offset` against a pseudo-header sum
- * (including the length). A zero checksum field passes only with `allowZero`
- * (IPv4 always allows it; IPv6 only for tunnels configured so).
+ * (including the length). A zero checksum field passes only with `allowZero`.
  */
 export function verifyUdpChecksum(buf: Uint8Array, offset: number, length: number, pseudoHeaderSum: number, allowZero: boolean): boolean {
   if (buf[offset + 6] === 0 && buf[offset + 7] === 0) return allowZero;
@@ -168,8 +160,7 @@ export function verifyUdpChecksum(buf: Uint8Array, offset: number, length: numbe
  * did not compute one, which RFC 768 allows: returns true.
  */
 export function verifyUdpChecksumIpv4(buf: Uint8Array, offset: number, length: number, source: number, destination: number): boolean {
-  if (buf[offset + 6] === 0 && buf[offset + 7] === 0) return true;
-  return onesComplementSum(buf, offset, length, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length)) === 0xffff;
+  return verifyUdpChecksum(buf, offset, length, ipv4PseudoHeaderSum(source, destination, IpProtocol.UDP, length), true);
 }
 
 /**
@@ -186,7 +177,6 @@ export function verifyUdpChecksumIpv6(
   destinationOffset: number,
   allowZero = false,
 ): boolean {
-  if (buf[offset + 6] === 0 && buf[offset + 7] === 0) return allowZero;
   const pseudo = ipv6PseudoHeaderSum(source, sourceOffset, destination, destinationOffset, IpProtocol.UDP, length);
-  return onesComplementSum(buf, offset, length, pseudo) === 0xffff;
+  return verifyUdpChecksum(buf, offset, length, pseudo, allowZero);
 }
