@@ -18,3 +18,6 @@ export * from './wire/pcap.js';
 
 // Buffer pool (docs/pool.md)
 export * from './pool/index.js';
+
+// TAP device (docs/tap.md)
+export * from './io/tap.js';

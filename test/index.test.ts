@@ -10,6 +10,7 @@ describe('package root', () => {
       'internetChecksum', 'onesComplementSum', 'udpChecksumIpv4', 'udpChecksumIpv6', 'verifyUdpChecksumIpv4',
       'compileEncap', 'writeEncap', 'readEncap', 'encapsulate', 'decapsulate', 'flowHash',
       'encodeEspHeader', 'espFrameLayout', 'readPcap', 'PcapWriter', 'BufferPool', 'WireError', 'parseMac', 'formatMac',
+      'openTap', 'TapDevice', 'TapError', 'isTapAvailable',
     ]) {
       expect(root[name], name).to.be.a('function');
     }

@@ -1,0 +1,15 @@
+{
+  # vtepkit_tap: the TAP device syscalls (Linux only). Built by scripts/build-addon.mjs
+  # with npm's bundled node-gyp; the result is build/Release/vtepkit_tap.node.
+  "targets": [
+    {
+      "target_name": "vtepkit_tap",
+      "conditions": [
+        ["OS=='linux'", {
+          "sources": ["src/tap.c"],
+          "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+        }]
+      ]
+    }
+  ]
+}
