@@ -21,3 +21,8 @@ export * from './pool/index.js';
 
 // TAP device (docs/tap.md)
 export * from './io/tap.js';
+
+// ESP (docs/esp.md)
+export * from './esp/index.js';
+export * from './io/esp-udp.js';
+export * from './io/raw.js';

@@ -1,0 +1,224 @@
+/**
+ * ESP bench: seal and open of 64-byte payloads (an IPv4 packet carrying a 64-byte UDP
+ * datagram, transport mode) for every algorithm and backend, on buffers with headroom as the
+ * pool hands them out; plus the bare node:crypto AES-128-GCM calls per packet (a fresh cipher
+ * each time, no ESP work) so the cost of the protocol work is visible as a ratio in one run.
+ *
+ *   npx tsx bench/esp.bench.ts [--quick] [--json out.json] [--filter text] [--no-forge]
+ *
+ * Every node:crypto case goes through runPacketCases (packets/s and bytes allocated per
+ * packet over a million packets). node-forge is ~100x slower, so its cases are timed and
+ * measured over fewer packets by the small runner at the end (same columns).
+ *
+ * Each seal first restores the 84-byte plaintext packet and each open the sealed packet
+ * (a TypedArray#set of ~130 bytes), since both work in place; that copy is part of the figures.
+ */
+import Benchmark from 'benchmark';
+import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { EspStatus } from '../src/esp/errors.js';
+import { SecurityAssociation } from '../src/esp/sa.js';
+import type { SecurityAssociationConfig } from '../src/esp/sa.js';
+import type { EspCryptoBackend } from '../src/esp/backend.js';
+import { formatTable, measureAllocations } from './alloc.js';
+import { filter, quick, runPacketCases, type PacketCase, type PacketResult } from './harness.js';
+
+const BATCH = 64;
+const PAYLOAD = 64;
+const SLOT = 256;
+const HEADROOM = 96;
+/** Sealed packets prepared per open case; the receiving SA is replaced when the ring wraps (its window would call them replays). */
+const RING = 4096;
+
+const ALGORITHMS: { name: string; config: Pick<SecurityAssociationConfig, 'algorithm' | 'key' | 'authKey'> }[] = [
+  { name: 'aes-gcm-128', config: { algorithm: 'aes-gcm-128', key: `0x${'11'.repeat(20)}` } },
+  { name: 'aes-gcm-256', config: { algorithm: 'aes-gcm-256', key: `0x${'22'.repeat(36)}` } },
+  { name: 'chacha20-poly1305', config: { algorithm: 'chacha20-poly1305', key: `0x${'33'.repeat(36)}` } },
+  { name: 'aes-cbc-128-hmac-sha256', config: { algorithm: 'aes-cbc-128-hmac-sha256', key: `0x${'44'.repeat(16)}`, authKey: `0x${'55'.repeat(32)}` } },
+  { name: 'aes-cbc-256-hmac-sha256', config: { algorithm: 'aes-cbc-256-hmac-sha256', key: `0x${'66'.repeat(32)}`, authKey: `0x${'77'.repeat(32)}` } },
+];
+
+/** IPv4 (20) + UDP (8) + 56 data bytes: a 64-byte ESP payload in transport mode. */
+function plaintextPacket(): Uint8Array {
+  const p = new Uint8Array(20 + PAYLOAD);
+  p.set([0x45, 0, 0, p.length, 0x12, 0x34, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += (p[i]! << 8) | p[i + 1]!;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  p[10] = (~sum >> 8) & 0xff;
+  p[11] = ~sum & 0xff;
+  p.set([0x9c, 0x40, 0x12, 0xb5, 0, PAYLOAD, 0, 0], 20);
+  for (let i = 28; i < p.length; i++) p[i] = i;
+  return p;
+}
+
+function sealCase(name: string, config: SecurityAssociationConfig): PacketCase {
+  const sa = new SecurityAssociation(config);
+  const plain = plaintextPacket();
+  const slab = new Uint8Array(BATCH * SLOT);
+  const view = { bytes: slab, offset: 0, length: 0 };
+  let failures = 0;
+  return {
+    name,
+    batch: BATCH,
+    innerBytes: PAYLOAD,
+    fn: () => {
+      for (let i = 0; i < BATCH; i++) {
+        const at = i * SLOT + HEADROOM;
+        slab.set(plain, at);
+        view.offset = at;
+        view.length = plain.length;
+        if (sa.sealBuffer(view) !== EspStatus.OK) failures++;
+      }
+      if (failures !== 0) throw new Error(`${name}: ${failures} seal failures`);
+    },
+  };
+}
+
+function openCase(name: string, config: SecurityAssociationConfig): PacketCase {
+  const sealer = new SecurityAssociation(config);
+  const plain = plaintextPacket();
+  const ring: Uint8Array[] = [];
+  for (let i = 0; i < RING; i++) ring.push(sealer.seal(plain));
+  let receiver = new SecurityAssociation(config);
+  let next = 0;
+  const slab = new Uint8Array(BATCH * SLOT);
+  const view = { bytes: slab, offset: 0, length: 0 };
+  let failures = 0;
+  return {
+    name,
+    batch: BATCH,
+    innerBytes: PAYLOAD,
+    fn: () => {
+      for (let i = 0; i < BATCH; i++) {
+        if (next === RING) {
+          next = 0;
+          receiver = new SecurityAssociation(config);
+        }
+        const packet = ring[next++]!;
+        const at = i * SLOT + HEADROOM;
+        slab.set(packet, at);
+        view.offset = at;
+        view.length = packet.length;
+        if (receiver.openBuffer(view) !== EspStatus.OK) failures++;
+      }
+      if (failures !== 0) throw new Error(`${name}: ${failures} open failures`);
+    },
+  };
+}
+
+/** The ceiling: node:crypto AES-128-GCM with a fresh cipher per packet and nothing else. */
+function bareGcmCases(): PacketCase[] {
+  const key = createSecretKey(Buffer.alloc(16, 0x11));
+  const nonce = Buffer.alloc(12, 2);
+  const aad = Buffer.alloc(8, 3);
+  const data = new Uint8Array(PAYLOAD + 4); // payload + padding + trailer, as ESP encrypts
+  const cipher = createCipheriv('aes-128-gcm', key, nonce);
+  cipher.setAAD(aad);
+  const ciphertext = cipher.update(data);
+  cipher.final();
+  const tag = cipher.getAuthTag();
+  let sink = 0;
+  return [
+    {
+      name: 'baseline: createCipheriv+setAAD+update+final+getAuthTag (gcm-128)',
+      batch: BATCH,
+      innerBytes: PAYLOAD,
+      fn: () => {
+        for (let i = 0; i < BATCH; i++) {
+          const c = createCipheriv('aes-128-gcm', key, nonce);
+          c.setAAD(aad);
+          const out = c.update(data);
+          c.final();
+          sink ^= out[0]! ^ c.getAuthTag()[0]!;
+        }
+      },
+    },
+    {
+      name: 'baseline: createDecipheriv+setAAD+setAuthTag+update+final (gcm-128)',
+      batch: BATCH,
+      innerBytes: PAYLOAD,
+      fn: () => {
+        for (let i = 0; i < BATCH; i++) {
+          const d = createDecipheriv('aes-128-gcm', key, nonce);
+          d.setAAD(aad);
+          d.setAuthTag(tag);
+          const out = d.update(ciphertext);
+          d.final();
+          sink ^= out[0]!;
+        }
+      },
+    },
+  ];
+}
+
+const transport = (extra: Pick<SecurityAssociationConfig, 'algorithm' | 'key' | 'authKey'>, backend: 'node' | 'forge'): SecurityAssociationConfig => ({ spi: 0x1000, ...extra, backend });
+
+/**
+ * The protocol work alone: the same SA code with a backend whose cipher does nothing (no
+ * encryption, no ICV). Shows what seal/open cost and allocate outside node:crypto.
+ */
+const noCipher: EspCryptoBackend = {
+  name: 'no-op',
+  supports: () => true,
+  createCipher: (algorithm) => ({ algorithm, seal: () => EspStatus.OK, open: () => EspStatus.OK }),
+};
+
+const nodeCases: PacketCase[] = [...bareGcmCases()];
+nodeCases.push(sealCase('seal aes-gcm-128 protocol only (no-op cipher)', { spi: 0x1000, ...ALGORITHMS[0]!.config, backend: noCipher }));
+nodeCases.push(openCase('open aes-gcm-128 protocol only (no-op cipher)', { spi: 0x1000, ...ALGORITHMS[0]!.config, backend: noCipher }));
+for (const a of ALGORITHMS) {
+  nodeCases.push(sealCase(`seal ${a.name} node`, transport(a.config, 'node')));
+  nodeCases.push(openCase(`open ${a.name} node`, transport(a.config, 'node')));
+}
+const results: PacketResult[] = await runPacketCases(`vtepkit ESP, transport mode, ${PAYLOAD}-byte payloads, batches of ${BATCH}`, nodeCases);
+
+/** node-forge: the same cases over fewer packets. */
+async function runForge(): Promise<PacketResult[]> {
+  const cases: PacketCase[] = [];
+  for (const a of ALGORITHMS) {
+    if (a.name === 'chacha20-poly1305') continue; // node-forge has no ChaCha20-Poly1305
+    cases.push(sealCase(`seal ${a.name} forge`, transport(a.config, 'forge')));
+    cases.push(openCase(`open ${a.name} forge`, transport(a.config, 'forge')));
+  }
+  const selected = cases.filter((c) => !filter || c.name.includes(filter));
+  if (selected.length === 0) return [];
+  console.log(`\nnode-forge (pure JavaScript): ${quick ? 'quick, ' : ''}fewer packets per case`);
+  const out: PacketResult[] = [];
+  for (const c of selected) {
+    for (let i = 0; i < 3; i++) c.fn();
+    const bench = new Benchmark(c.name, c.fn, quick ? { maxTime: 0.5, minSamples: 3 } : { maxTime: 2, minSamples: 5 });
+    bench.run({ async: false });
+    const calls = quick ? 20 : 100;
+    const alloc = await measureAllocations(c.name, calls, () => c.fn(), { warmup: 5 });
+    const pps = bench.hz * c.batch;
+    out.push({
+      name: c.name,
+      packetsPerSecond: pps,
+      rmePercent: bench.stats.rme,
+      innerGbps: (pps * c.innerBytes * 8) / 1e9,
+      nsPerPacket: 1e9 / pps,
+      samples: bench.stats.sample.length,
+      bytesPerPacket: alloc.allocatedBytes / (calls * c.batch),
+      scavenges: alloc.scavenges,
+    });
+  }
+  console.log(
+    formatTable(
+      ['case', 'kpps', '±%', 'ns/pkt', 'alloc B/pkt', `scavenges/${(quick ? 20 : 100) * BATCH} pkt`],
+      out.map((r) => [r.name, (r.packetsPerSecond / 1e3).toFixed(1), r.rmePercent.toFixed(1), r.nsPerPacket.toFixed(0), r.bytesPerPacket.toFixed(0), String(r.scavenges)]),
+    ),
+  );
+  return out;
+}
+
+if (!process.argv.includes('--no-forge')) results.push(...(await runForge()));
+
+const find = (name: string): number => results.find((r) => r.name === name)?.packetsPerSecond ?? NaN;
+const bareSeal = results.find((r) => r.name.startsWith('baseline: createCipheriv'))?.packetsPerSecond ?? NaN;
+const bareOpen = results.find((r) => r.name.startsWith('baseline: createDecipheriv'))?.packetsPerSecond ?? NaN;
+const seal = find('seal aes-gcm-128 node');
+const open = find('open aes-gcm-128 node');
+console.log(`\naes-gcm-128 node:crypto: seal ${(seal / 1e3).toFixed(0)} k/s (${((seal / bareSeal) * 100).toFixed(0)}% of the bare cipher calls, ${(bareSeal / 1e3).toFixed(0)} k/s); open ${(open / 1e3).toFixed(0)} k/s (${((open / bareOpen) * 100).toFixed(0)}% of bare, ${(bareOpen / 1e3).toFixed(0)} k/s); target >= 300 k/s each`);
+const jsonAt = process.argv.indexOf('--json');
+if (jsonAt > 0 && process.argv[jsonAt + 1]) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(results, null, 2));
