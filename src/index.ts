@@ -15,6 +15,11 @@ export * from './wire/flowhash.js';
 export * from './wire/encap.js';
 export * from './wire/esp.js';
 export * from './wire/pcap.js';
+export * from './wire/arp.js';
+export * from './wire/icmpv6.js';
+
+// Forwarding database and ARP/ND suppression (docs/fdb.md)
+export * from './fdb/index.js';
 
 // Buffer pool (docs/pool.md)
 export * from './pool/index.js';

@@ -28,6 +28,9 @@ export class VniTable {
   neighbours: Int32Array;
   count = 0;
   private readonly map = new IntMap(64);
+  /** One-entry cache: frames of a batch usually share a VNI. */
+  private lastVni = -1;
+  private lastIndex = -1;
 
   constructor(
     readonly defaults: VniDefaults,
@@ -47,12 +50,18 @@ export class VniTable {
 
   /** The index of a VNI, or -1 when it has never been seen. Never allocates. */
   index(vni: number): number {
-    return this.map.get(vni);
+    if (vni === this.lastVni) return this.lastIndex;
+    const found = this.map.get(vni);
+    if (found >= 0) {
+      this.lastVni = vni;
+      this.lastIndex = found;
+    }
+    return found;
   }
 
   /** The index of a VNI, created with the defaults when new; -1 at the limit. */
   indexOrCreate(vni: number): number {
-    const found = this.map.get(vni);
+    const found = this.index(vni);
     if (found >= 0) return found;
     if (this.count >= this.limit) return -1;
     if (this.count === this.vni.length) this.grow();
