@@ -1,0 +1,873 @@
+/**
+ * The engine: links (a VNI, a frame-side port, a tunnel kind), the FDB they share
+ * (keyed by VNI), and the UDP underlay sockets they share (one per local address
+ * and port, as the Linux driver). It is the only module that knows io, fdb, wire
+ * and pool together.
+ *
+ *   transmit: port frames → FDB (forward) → tunnel header in the headroom → UDP, once per destination
+ *   receive:  UDP → tunnel header → link by VNI → learn → port
+ *
+ * The UDP socket adds the outer IP and UDP headers, so the engine writes only
+ * the VXLAN/Geneve header, in front of the frame, in the pool buffer it came in.
+ */
+import { execFile } from 'node:child_process';
+import { networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import { promisify } from 'node:util';
+import {
+  DESTINATION_IPV4,
+  DESTINATION_IPV6,
+  Fdb,
+  LEARN_DROP_STATIC,
+  type FdbDeleteOptions,
+  type FdbEntryOptions,
+  type FdbOptions,
+  type FdbRow,
+  type FdbShowOptions,
+} from '../fdb/index.js';
+import { SaDatabase } from '../esp/sad.js';
+import { SecurityAssociation } from '../esp/sa.js';
+import { EspError, EspStatus, espStatusName } from '../esp/errors.js';
+import { RawEspTransport, rawSocketMissing } from '../io/raw.js';
+import { UdpTransport } from '../io/udp.js';
+import { BufferPool, type BufferPoolOptions, type PacketBuffer } from '../pool/index.js';
+import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js';
+import { flowHash, hashToPort } from '../wire/flowhash.js';
+import { IpProtocol, Ipv4Fields, readIpv4 } from '../wire/ipv4.js';
+import { UdpFields, readUdp, writeUdp } from '../wire/udp.js';
+import { WireError } from '../wire/errors.js';
+import {
+  GENEVE_PORT,
+  GENEVE_PROTOCOL_ETHERNET,
+  GeneveFields,
+  GeneveOptionRegistry,
+  encodeGeneve,
+  readGeneve,
+  type GeneveOption,
+} from '../wire/geneve.js';
+import { VXLAN_HEADER_LENGTH, VXLAN_PORT, VXLAN_READ_GBP, VxlanFields, encodeVxlan, readVxlan } from '../wire/vxlan.js';
+import type {
+  LinkChange,
+  LinkConfig,
+  LinkCounters,
+  LinkInfo,
+  NeighbourConfig,
+  SaConfigInput,
+  VtepApi,
+  VtepDocument,
+} from './api.js';
+import { MemoryPort, TapPort, randomMac, type FramePort, type FrameRef } from './ports.js';
+import { XfrmError, saConfigFromXfrm } from './xfrm.js';
+
+const run = promisify(execFile);
+
+export type VtepErrorCode = 'EXISTS' | 'NOT_FOUND' | 'BAD_VALUE' | 'NOT_SUPPORTED' | 'SYSTEM';
+
+export class VtepError extends Error {
+  override readonly name = 'VtepError';
+  constructor(
+    readonly code: VtepErrorCode,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+export interface VtepOptions {
+  pool?: BufferPoolOptions;
+  /** Table-wide FDB options (limits, clock); per-link learning/ageing/proxy come from each link. */
+  fdb?: Omit<FdbOptions, 'port' | 'learning' | 'ageing' | 'proxy'>;
+  /** MTU of the underlay, to derive each link's default MTU. Default 1500. */
+  underlayMtu?: number;
+}
+
+/** Drop reasons, one counter each (LinkCounters.drops shows the non-zero ones by name). */
+const DROP_REASONS = [
+  'link-down', 'runt', 'too-big', 'no-destination', 'static-move', 'no-buffer', 'tx-error', 'bad-header',
+  'unknown-critical-option', 'not-ethernet', 'local-destination', 'esp-required', 'esp-seal',
+] as const;
+type DropReason = (typeof DROP_REASONS)[number];
+const DROP = Object.fromEntries(DROP_REASONS.map((r, i) => [r, i])) as Record<DropReason, number>;
+
+class Counters {
+  rxPackets = 0;
+  rxBytes = 0;
+  txPackets = 0;
+  txBytes = 0;
+  readonly drops = new Float64Array(DROP_REASONS.length);
+
+  snapshot(): LinkCounters {
+    let rxDropped = 0;
+    let txDropped = 0;
+    const drops: Record<string, number> = {};
+    DROP_REASONS.forEach((reason, i) => {
+      const n = this.drops[i]!;
+      if (n === 0) return;
+      drops[reason] = n;
+      if (reason === 'bad-header' || reason === 'static-move' || reason === 'unknown-critical-option' || reason === 'not-ethernet' || reason === 'esp-required') rxDropped += n;
+      else txDropped += n;
+    });
+    return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, rxDropped, txDropped, drops };
+  }
+}
+
+/** One UDP socket, shared by the links with the same local address, port (and group). */
+interface Underlay {
+  key: string;
+  transport: UdpTransport;
+  kind: 'vxlan' | 'geneve';
+  links: Map<number, Link>;
+  /** Packets at the socket that belong to no link: bad headers, unknown VNIs. */
+  badHeader: number;
+  unknownVni: number;
+}
+
+interface Link {
+  config: LinkConfig;
+  vni: number;
+  kind: 'vxlan' | 'geneve';
+  dstport: number;
+  port: FramePort;
+  underlay: Underlay;
+  /** The tunnel header written in front of every frame (VNI and options included). */
+  header: Uint8Array;
+  registry: GeneveOptionRegistry | undefined;
+  mtu: number;
+  up: boolean;
+  learning: boolean;
+  proxy: boolean;
+  counters: Counters;
+  addresses: string[];
+}
+
+function check(condition: boolean, field: string, message: string): void {
+  if (!condition) throw new VtepError('BAD_VALUE', field, message);
+}
+
+function integer(value: unknown, field: string, min: number, max: number): number {
+  check(typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max, field, `${field} must be an integer in ${min}..${max}, got ${JSON.stringify(value)}`);
+  return value as number;
+}
+
+function hexBytes(text: string, field: string): Uint8Array {
+  check(typeof text === 'string' && /^(0x)?([0-9a-fA-F]{2})*$/.test(text), field, `${field} must be hex bytes like 0x0000abcd, got ${JSON.stringify(text)}`);
+  const clean = text.replace(/^0x/, '');
+  return Uint8Array.from(clean.match(/../g) ?? [], (b) => parseInt(b, 16));
+}
+
+/** The IPv4/IPv6 address of a local interface, for `dev` (multicast). */
+function interfaceAddress(dev: string, family: 4 | 6): string {
+  const list = networkInterfaces()[dev];
+  if (list === undefined) throw new VtepError('NOT_FOUND', 'dev', `no interface ${dev}`);
+  const entry = list.find((a) => (family === 4 ? a.family === 'IPv4' : a.family === 'IPv6'));
+  if (entry === undefined) throw new VtepError('BAD_VALUE', 'dev', `interface ${dev} has no IPv${family} address`);
+  return entry.address;
+}
+
+/** Outer overhead (IP + UDP + tunnel header) for the default MTU. */
+function overheadOf(family: 4 | 6, headerLength: number): number {
+  return (family === 4 ? 20 : 40) + 8 + headerLength;
+}
+
+export class Vtep implements VtepApi {
+  readonly fdb: Fdb;
+  readonly pool: BufferPool;
+  private readonly links = new Map<string, Link>();
+  private readonly underlays = new Map<string, Underlay>();
+  private readonly underlayMtu: number;
+  private readonly vxlanFields = new VxlanFields();
+  private readonly geneveFields = new GeneveFields();
+  /** Scratch for delivering a received datagram's inner frame without a pool copy. */
+  private readonly rxFrame: FrameRef[] = [{ bytes: new Uint8Array(0), offset: 0, length: 0 }];
+  /** Remote address text per destination id, and the address words it was made from. */
+  private readonly addressText: string[] = [];
+  private readonly addressWords: Int32Array[] = [];
+  /** Pinned destinations of learnt remotes, by "address|port|vni". Bounded. */
+  private readonly learntRemotes = new Map<string, number>();
+  private closed = false;
+  /** ESP on the underlay (docs/vtep.md): SAs by SPI, outbound SA by remote address, one raw socket. */
+  readonly sad = new SaDatabase();
+  private readonly outboundSas = new Map<string, SecurityAssociation>();
+  private readonly inboundSources = new Set<string>();
+  private readonly saInputs = new Map<number, SaConfigInput>();
+  private raw: RawEspTransport | undefined;
+  private readonly ipv4Fields = new Ipv4Fields();
+  private readonly udpFields = new UdpFields();
+  /** Received ESP packets dropped, by reason (bad-icv, replay, unknown-spi, …). */
+  readonly espDrops = new Map<string, number>();
+
+  constructor(options: VtepOptions = {}) {
+    this.pool = new BufferPool(options.pool);
+    this.underlayMtu = integer(options.underlayMtu ?? 1500, 'underlayMtu', 576, 65535);
+    this.fdb = new Fdb({ ...options.fdb });
+  }
+
+  // -------------------------------------------------------------------------
+  // Links
+  // -------------------------------------------------------------------------
+
+  async addLink(config: LinkConfig): Promise<LinkInfo> {
+    this.checkOpen();
+    check(config !== null && typeof config === 'object', 'link', 'a link must be an object');
+    const name = config.name;
+    check(typeof name === 'string' && name.length > 0 && Buffer.byteLength(name) <= 15 && !/[\s/:]/.test(name), 'name', `name must be 1..15 bytes without spaces, '/' or ':', got ${JSON.stringify(name)}`);
+    if (this.links.has(name)) throw new VtepError('EXISTS', 'name', `link ${name} exists`);
+    check(config.type === 'vxlan' || config.type === 'geneve', 'type', `type must be vxlan or geneve, got ${JSON.stringify(config.type)}`);
+    const kind = config.type;
+    const vni = integer(config.vni, 'vni', 0, 0xffffff);
+    const dstport = integer(config.dstport ?? (kind === 'vxlan' ? VXLAN_PORT : GENEVE_PORT), 'dstport', 1, 65535);
+    for (const field of ['local', 'remote', 'group'] as const) {
+      const value = config[field];
+      check(value === undefined || isIP(value) !== 0, field, `${field} must be an IPv4 or IPv6 address, got ${JSON.stringify(value)}`);
+    }
+    check(!(config.remote && config.group), 'group', 'remote and group are mutually exclusive (as in ip link)');
+    const family = (isIP(config.local ?? config.remote ?? config.group ?? '0.0.0.0') === 6 ? 6 : 4) as 4 | 6;
+    const learning = config.learning ?? true;
+    const ageing = integer(config.ageing ?? 300, 'ageing', 0, 0x7fffffff);
+    const proxy = config.proxy ?? false;
+    check(typeof learning === 'boolean', 'learning', 'learning must be true or false');
+    check(typeof proxy === 'boolean', 'proxy', 'proxy must be true or false');
+    const ttl = config.ttl === undefined ? undefined : integer(config.ttl, 'ttl', 1, 255);
+
+    // The tunnel header, built once.
+    let header: Uint8Array;
+    let registry: GeneveOptionRegistry | undefined;
+    try {
+      if (kind === 'vxlan') {
+        check(config.options === undefined, 'options', 'options are for geneve links');
+        header = new Uint8Array(VXLAN_HEADER_LENGTH);
+        encodeVxlan({ vni }, header, 0);
+      } else {
+        const options: GeneveOption[] = (config.options ?? []).map((o, i) => ({
+          optionClass: integer(o.class, `options[${i}].class`, 0, 0xffff),
+          type: integer(o.type, `options[${i}].type`, 0, 0xff),
+          data: hexBytes(o.data, `options[${i}].data`),
+        }));
+        const length = 8 + options.reduce((n, o) => n + 4 + o.data.length, 0);
+        header = new Uint8Array(length);
+        encodeGeneve({ vni, protocolType: GENEVE_PROTOCOL_ETHERNET, options }, header, 0);
+        registry = new GeneveOptionRegistry();
+        for (const o of config.options ?? []) registry.add(o.class, o.type);
+        for (const [i, o] of (config.knownOptions ?? []).entries()) registry.add(integer(o.class, `knownOptions[${i}].class`, 0, 0xffff), integer(o.type, `knownOptions[${i}].type`, 0, 0xff));
+      }
+    } catch (error) {
+      if (error instanceof WireError) throw new VtepError('BAD_VALUE', 'options', error.message);
+      throw error;
+    }
+    const defaultMtu = this.underlayMtu - overheadOf(family, header.length) - ETHERNET_HEADER_LENGTH;
+    const mtu = integer(config.mtu ?? defaultMtu, 'mtu', 68, 65535);
+    let mac: number | undefined;
+    if (config.address !== undefined) {
+      try {
+        mac = parseMac(config.address);
+      } catch {
+        throw new VtepError('BAD_VALUE', 'address', `address must be a MAC like 02:00:00:00:00:01, got ${JSON.stringify(config.address)}`);
+      }
+    }
+    const portKind = config.port ?? 'tap';
+    check(portKind === 'tap' || portKind === 'memory', 'port', `port must be tap or memory, got ${JSON.stringify(portKind)}`);
+
+    // One socket per (local, port, group): links on it are told apart by VNI.
+    const key = `${kind}|${config.local ?? ''}|${dstport}|${config.group ?? ''}`;
+    let underlay = this.underlays.get(key);
+    if (underlay !== undefined && underlay.links.has(vni)) {
+      throw new VtepError('EXISTS', 'vni', `VNI ${vni} is already used on ${kind} port ${dstport} (link ${underlay.links.get(vni)!.config.name})`);
+    }
+    for (const other of this.links.values()) {
+      if (other.vni === vni && other.kind === kind) throw new VtepError('EXISTS', 'vni', `VNI ${vni} is already used by link ${other.config.name}`);
+    }
+    let createdUnderlay = false;
+    if (underlay === undefined) {
+      const transport = await UdpTransport.open({
+        port: dstport,
+        family,
+        ...(config.group === undefined && config.local !== undefined ? { address: config.local } : {}),
+        ...(config.group === undefined ? {} : { group: config.group, multicastTtl: ttl ?? 1 }),
+        ...(config.group !== undefined && config.dev !== undefined ? { multicastInterface: interfaceAddress(config.dev, family) } : {}),
+        ...(config.group !== undefined && config.local !== undefined && config.dev === undefined ? { multicastInterface: config.local } : {}),
+        ...(ttl === undefined ? {} : { ttl }),
+      }).catch((error: unknown) => {
+        throw new VtepError('SYSTEM', 'dstport', `cannot open the underlay socket: ${(error as Error).message}`);
+      });
+      underlay = { key, transport, kind, links: new Map(), badHeader: 0, unknownVni: 0 };
+      const u = underlay;
+      transport.onMessage((message, address) => {
+        if (this.inboundSources.size !== 0 && this.inboundSources.has(address)) {
+          // An SA protects this peer: plaintext tunnel packets from it are refused, as an xfrm policy would.
+          this.countEspRequired(u, message);
+          return;
+        }
+        this.receive(u, message, 0, message.length, address);
+      });
+      this.underlays.set(key, underlay);
+      createdUnderlay = true;
+    }
+
+    let port: FramePort;
+    try {
+      port = portKind === 'tap' ? TapPort.open(name, mtu, mac) : new MemoryPort(name, mtu, mac ?? randomMac());
+    } catch (error) {
+      if (createdUnderlay) this.dropUnderlay(underlay);
+      throw new VtepError('SYSTEM', 'name', `cannot create the frame port ${name}: ${(error as Error).message}`);
+    }
+    const link: Link = {
+      config: { ...config, dstport },
+      vni,
+      kind,
+      dstport,
+      port,
+      underlay,
+      header,
+      registry,
+      mtu,
+      up: false,
+      learning,
+      proxy,
+      counters: new Counters(),
+      addresses: [],
+    };
+    this.fdb.setVni(vni, { learning, ageing, proxy });
+    const remote = config.remote ?? config.group;
+    if (remote !== undefined) {
+      // As Linux: `remote`/`group` is the all-zeros default destination, permanent.
+      this.fdb.append(vni, '00:00:00:00:00:00', { dst: remote, port: dstport });
+    }
+    underlay.links.set(vni, link);
+    this.links.set(name, link);
+    port.start(this.pool, (frames, count) => this.transmit(link, frames, count));
+    return this.info(link, false);
+  }
+
+  async setLink(name: string, change: LinkChange): Promise<LinkInfo> {
+    const link = this.link(name);
+    check(change !== null && typeof change === 'object', 'change', 'a change must be an object');
+    if (change.mtu !== undefined) {
+      const mtu = integer(change.mtu, 'mtu', 68, 65535);
+      link.port.setMtu(mtu);
+      link.mtu = mtu;
+    }
+    if (change.address !== undefined) {
+      let mac: number;
+      try {
+        mac = parseMac(change.address);
+      } catch {
+        throw new VtepError('BAD_VALUE', 'address', `address must be a MAC like 02:00:00:00:00:01, got ${JSON.stringify(change.address)}`);
+      }
+      link.port.setMac(mac);
+    }
+    if (change.up !== undefined) {
+      check(typeof change.up === 'boolean', 'up', 'up must be true or false');
+      link.port.setUp(change.up);
+      link.up = change.up;
+    }
+    return this.info(link, false);
+  }
+
+  async deleteLink(name: string): Promise<void> {
+    const link = this.link(name);
+    this.links.delete(name);
+    link.underlay.links.delete(link.vni);
+    link.port.close();
+    this.fdb.flush({ vni: link.vni });
+    if (link.underlay.links.size === 0) this.dropUnderlay(link.underlay);
+  }
+
+  showLinks(options: { name?: string; stats?: boolean } = {}): LinkInfo[] {
+    const links = options.name === undefined ? [...this.links.values()] : [this.link(options.name)];
+    return links.map((link) => this.info(link, options.stats ?? false));
+  }
+
+  /** The frame-side port of a link (a MemoryPort to inject frames into, or a TapPort). */
+  portOf(name: string): FramePort {
+    return this.link(name).port;
+  }
+
+  /** Packets at the underlay sockets that belong to no link. */
+  underlayCounters(): { key: string; badHeader: number; unknownVni: number; rxPackets: number; txErrors: number }[] {
+    return [...this.underlays.values()].map((u) => ({
+      key: u.key,
+      badHeader: u.badHeader,
+      unknownVni: u.unknownVni,
+      rxPackets: u.transport.stats.rxPackets,
+      txErrors: u.transport.stats.txErrors,
+    }));
+  }
+
+  async addAddress(dev: string, cidr: string): Promise<void> {
+    const link = this.link(dev);
+    const [address, prefix] = typeof cidr === 'string' ? cidr.split('/') : [];
+    check(address !== undefined && isIP(address) !== 0 && prefix !== undefined && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 4 ? 32 : 128), 'address', `address must be IP/prefix like 10.200.0.1/24, got ${JSON.stringify(cidr)}`);
+    if (link.port.kind === 'tap') {
+      // The kernel owns addresses on a TAP: the same as `ip addr add` on it.
+      try {
+        await run('ip', ['addr', 'add', cidr, 'dev', link.port.name]);
+      } catch (error) {
+        throw new VtepError('SYSTEM', 'address', `ip addr add ${cidr} dev ${link.port.name}: ${((error as { stderr?: string }).stderr ?? String(error)).trim()}`);
+      }
+    }
+    link.addresses.push(cidr);
+  }
+
+  // -------------------------------------------------------------------------
+  // FDB and neighbours, by device name
+  // -------------------------------------------------------------------------
+
+  private entryOptions(link: Link, options: FdbEntryOptions): FdbEntryOptions {
+    return { port: link.dstport, ...options };
+  }
+
+  fdbAdd(dev: string, mac: string, options: FdbEntryOptions): void {
+    const link = this.link(dev);
+    this.fdb.add(link.vni, mac, this.entryOptions(link, options));
+  }
+
+  fdbAppend(dev: string, mac: string, options: FdbEntryOptions): void {
+    const link = this.link(dev);
+    this.fdb.append(link.vni, mac, this.entryOptions(link, options));
+  }
+
+  fdbReplace(dev: string, mac: string, options: FdbEntryOptions): void {
+    const link = this.link(dev);
+    this.fdb.replace(link.vni, mac, this.entryOptions(link, options));
+  }
+
+  fdbDel(dev: string, mac: string, options: FdbDeleteOptions = {}): boolean {
+    const link = this.link(dev);
+    return this.fdb.del(link.vni, mac, options.dst === undefined ? options : { port: link.dstport, ...options });
+  }
+
+  fdbShow(options: FdbShowOptions & { dev?: string } = {}): (FdbRow & { dev: string })[] {
+    const { dev, ...rest } = options;
+    const links = dev === undefined ? [...this.links.values()] : [this.link(dev)];
+    const rows: (FdbRow & { dev: string })[] = [];
+    for (const link of links) {
+      for (const row of this.fdb.show({ ...rest, vni: link.vni })) rows.push({ ...row, dev: link.config.name });
+    }
+    return rows;
+  }
+
+  neighAdd(config: NeighbourConfig): void {
+    const link = this.link(config.dev);
+    this.fdb.neighbours.add(link.vni, config.address, { lladdr: config.lladdr });
+  }
+
+  neighDel(config: Omit<NeighbourConfig, 'lladdr'>): boolean {
+    const link = this.link(config.dev);
+    this.fdb.neighbours.del(link.vni, config.address);
+    return true;
+  }
+
+  neighShow(options: { dev?: string } = {}): { dev: string; address: string; lladdr: string; state: string }[] {
+    const links = options.dev === undefined ? [...this.links.values()] : [this.link(options.dev)];
+    const rows: { dev: string; address: string; lladdr: string; state: string }[] = [];
+    for (const link of links) {
+      for (const row of this.fdb.neighbours.show({ vni: link.vni })) {
+        rows.push({ dev: link.config.name, address: row.dst, lladdr: row.lladdr, state: row.state || 'dynamic' });
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * `xfrm state add`: an ESP SA for the underlay, IPv4, transport mode over the
+   * tunnel's UDP packets (as the seeds protect VXLAN with `ip xfrm … mode
+   * transport`), sent and received as IP protocol 50. An SA whose `src` is one of
+   * our links' `local` addresses is outbound: traffic to its `dst` is sealed with
+   * it; any other is inbound: plaintext tunnel packets from its `src` are then
+   * refused ('esp-required').
+   */
+  xfrmStateAdd(config: SaConfigInput): void {
+    this.checkOpen();
+    let sa: SecurityAssociation;
+    try {
+      sa = new SecurityAssociation(saConfigFromXfrm(config));
+    } catch (error) {
+      if (error instanceof EspError || error instanceof XfrmError) throw new VtepError('BAD_VALUE', (error as { field?: string }).field ?? 'xfrm', error.message);
+      throw error;
+    }
+    if (isIP(config.src) !== 4 || isIP(config.dst) !== 4 || (config.mode ?? 'transport') !== 'transport' || config.encap !== undefined) {
+      sa.close();
+      throw new VtepError('NOT_SUPPORTED', 'xfrm', 'the engine protects the underlay with IPv4 transport-mode ESP over IP protocol 50 (ESP-in-UDP and tunnel mode are available from the esp module)');
+    }
+    if (this.raw === undefined) {
+      const why = rawSocketMissing(4);
+      if (why) {
+        sa.close();
+        throw new VtepError('SYSTEM', 'xfrm', why);
+      }
+      const raw = new RawEspTransport({ family: 4, sad: this.sad });
+      raw.on('packet', (view: FrameRef, _sa: SecurityAssociation, source: string) => this.receiveEsp(view, source));
+      raw.on('drop', (_status: number, reason: string) => this.espDrops.set(reason, (this.espDrops.get(reason) ?? 0) + 1));
+      raw.on('error', () => this.espDrops.set('socket-error', (this.espDrops.get('socket-error') ?? 0) + 1));
+      this.raw = raw;
+    }
+    try {
+      this.sad.add(sa);
+    } catch (error) {
+      sa.close();
+      throw new VtepError('EXISTS', 'spi', (error as Error).message);
+    }
+    this.saInputs.set(config.spi, config);
+    const locals = new Set([...this.links.values()].map((l) => l.config.local));
+    if (locals.has(config.src)) this.outboundSas.set(config.dst, sa);
+    else this.inboundSources.add(config.src);
+  }
+
+  xfrmStateDel(spi: number, dst: string): boolean {
+    const config = this.saInputs.get(spi);
+    if (config === undefined || config.dst !== dst) return false;
+    const sa = this.sad.get(spi);
+    this.sad.delete(spi);
+    sa?.close();
+    this.saInputs.delete(spi);
+    if (this.outboundSas.get(config.dst) === sa) this.outboundSas.delete(config.dst);
+    this.inboundSources.delete(config.src);
+    return true;
+  }
+
+  xfrmStateShow(): Record<string, unknown>[] {
+    return [...this.saInputs.values()].map((config) => {
+      const sa = this.sad.get(config.spi);
+      const { aead, enc, auth, ...rest } = config;
+      // Keys are not shown back, as `ip xfrm state` without -s.
+      return {
+        ...rest,
+        ...(aead ? { aead: aead.name } : {}),
+        ...(enc ? { enc: enc.name } : {}),
+        ...(auth ? { auth: auth.name } : {}),
+        ...(sa ? { stats: sa.snapshot() } : {}),
+      };
+    });
+  }
+
+  async apply(document: VtepDocument): Promise<void> {
+    check(document !== null && typeof document === 'object' && document.version === 1, 'version', 'the document must be an object with version: 1');
+    for (const link of document.links ?? []) await this.addLink(link);
+    for (const name of document.up ?? []) await this.setLink(name, { up: true });
+    for (const a of document.addresses ?? []) await this.addAddress(a.dev, a.address);
+    for (const { mac, dev, op, ...options } of document.fdb ?? []) {
+      if (op === 'add') this.fdbAdd(dev, mac, options);
+      else if (op === 'replace') this.fdbReplace(dev, mac, options);
+      else this.fdbAppend(dev, mac, options);
+    }
+    for (const n of document.neighbours ?? []) this.neighAdd(n);
+    for (const sa of document.xfrm ?? []) this.xfrmStateAdd(sa);
+  }
+
+  dump(): VtepDocument {
+    const links = [...this.links.values()];
+    const automatic = new Set(links.map((l) => `${l.vni}|${l.config.remote ?? l.config.group ?? ''}`));
+    return {
+      version: 1,
+      links: links.map((l) => ({ ...l.config, mtu: l.mtu, address: formatMac(l.port.mac) })),
+      up: links.filter((l) => l.up).map((l) => l.config.name),
+      addresses: links.flatMap((l) => l.addresses.map((address) => ({ dev: l.config.name, address }))),
+      fdb: this.fdbShow({ state: 'permanent' })
+        .concat(this.fdbShow({ state: 'static' }))
+        .filter((row) => !(row.mac === '00:00:00:00:00:00' && automatic.has(`${row.src_vni}|${row.dst ?? ''}`)))
+        .map((row) => ({
+          op: 'append' as const,
+          mac: row.mac,
+          dev: row.dev,
+          ...(row.dst === undefined ? {} : { dst: row.dst }),
+          ...(row.port === undefined ? {} : { port: row.port }),
+          ...(row.vni === undefined ? {} : { vni: row.vni }),
+          state: row.state === 'static' ? ('static' as const) : ('permanent' as const),
+        })),
+      neighbours: this.neighShow().map(({ dev, address, lladdr }) => ({ dev, address, lladdr })),
+      xfrm: [...this.saInputs.values()],
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const name of [...this.links.keys()]) await this.deleteLink(name);
+    for (const underlay of [...this.underlays.values()]) this.dropUnderlay(underlay);
+    this.raw?.close();
+    for (const spi of [...this.saInputs.keys()]) this.sad.get(spi)?.close();
+    this.fdb.close();
+    this.closed = true;
+  }
+
+  // -------------------------------------------------------------------------
+  // The datapath
+  // -------------------------------------------------------------------------
+
+  /** Frames from a link's port: forward, encapsulate, send. Owns and releases the buffers. */
+  private transmit(link: Link, frames: PacketBuffer[], count: number): void {
+    const fdb = this.fdb;
+    const counters = link.counters;
+    const drops = counters.drops;
+    const header = link.header;
+    const headerLength = header.length;
+    const transport = link.underlay.transport;
+    const maxFrame = link.mtu + ETHERNET_HEADER_LENGTH;
+    for (let i = 0; i < count; i++) {
+      const buf = frames[i]!;
+      const bytes = buf.bytes;
+      const offset = buf.offset;
+      const length = buf.length;
+      if (!link.up) {
+        drops[DROP['link-down']]!++;
+      } else if (length < ETHERNET_HEADER_LENGTH) {
+        drops[DROP.runt]!++;
+      } else if (length > maxFrame) {
+        drops[DROP['too-big']]!++;
+      } else if (link.proxy && this.answerLocally(link, buf)) {
+        // ARP/ND suppression: answered from the neighbour table, nothing sent.
+      } else {
+        const set = fdb.forwardAt(link.vni, bytes, offset);
+        if (set < 0) {
+          drops[DROP['no-destination']]!++;
+        } else {
+          // The tunnel header goes in the headroom, in front of the frame: no copy.
+          const start = offset - headerLength;
+          bytes.set(header, start);
+          const total = headerLength + length;
+          const members = fdb.setSize(set);
+          for (let m = 0; m < members; m++) {
+            const destination = fdb.setMember(set, m);
+            const kind = fdb.destinationKind(destination);
+            if (kind !== DESTINATION_IPV4 && kind !== DESTINATION_IPV6) {
+              drops[DROP['local-destination']]!++;
+              continue;
+            }
+            const remoteVni = fdb.destinationVni(destination, link.vni);
+            if (remoteVni !== link.vni) this.writeVni(link, bytes, start, remoteVni);
+            const address = this.remoteAddress(destination);
+            if (this.outboundSas.size !== 0 && this.outboundSas.has(address)) {
+              this.sendEsp(link, bytes, start, total, offset, length, fdb.destinationPort(destination), address);
+            } else if (transport.send(bytes, start, total, fdb.destinationPort(destination), address)) {
+              counters.txPackets++;
+              counters.txBytes += length;
+            } else {
+              drops[DROP['tx-error']]!++;
+            }
+            if (remoteVni !== link.vni) this.writeVni(link, bytes, start, link.vni);
+          }
+        }
+      }
+      this.pool.release(buf);
+    }
+  }
+
+  private writeVni(link: Link, bytes: Uint8Array, start: number, vni: number): void {
+    // Same place in both headers: bytes 4..6 (RFC 7348 5, RFC 8926 3.4).
+    void link;
+    bytes[start + 4] = vni >>> 16;
+    bytes[start + 5] = (vni >>> 8) & 0xff;
+    bytes[start + 6] = vni & 0xff;
+  }
+
+  /** ARP request / neighbour solicitation for a known address: reply on the port. */
+  private answerLocally(link: Link, buf: PacketBuffer): boolean {
+    const bytes = buf.bytes;
+    // The reply is built in the same buffer, after the request (proxyReply reads the request first).
+    const length = this.fdb.proxyReply(link.vni, bytes, buf.offset, buf.offset + buf.length, bytes, buf.offset);
+    if (length <= 0) return false;
+    const frame = this.rxFrame[0]!;
+    frame.bytes = bytes;
+    frame.offset = buf.offset;
+    frame.length = length;
+    link.port.writeFrames(this.rxFrame, 1);
+    return true;
+  }
+
+  /** A datagram at an underlay socket: tunnel header, link by VNI, learn, deliver. */
+  private receive(underlay: Underlay, message: Uint8Array, start: number, end: number, address: string): void {
+    let vni: number;
+    let innerOffset: number;
+    let dontLearn = false;
+    let link: Link | undefined;
+    if (underlay.kind === 'vxlan') {
+      const fields = this.vxlanFields;
+      if (readVxlan(message, start, end, VXLAN_READ_GBP, fields) !== 0) {
+        underlay.badHeader++;
+        return;
+      }
+      vni = fields.vni;
+      dontLearn = fields.dontLearn;
+      innerOffset = start + VXLAN_HEADER_LENGTH;
+      link = underlay.links.get(vni);
+      if (link === undefined) {
+        underlay.unknownVni++;
+        return;
+      }
+    } else {
+      const fields = this.geneveFields;
+      if (readGeneve(message, start, end, fields) !== 0) {
+        underlay.badHeader++;
+        return;
+      }
+      vni = fields.vni;
+      innerOffset = start + fields.headerLength;
+      link = underlay.links.get(vni);
+      if (link === undefined) {
+        underlay.unknownVni++;
+        return;
+      }
+      if (fields.protocolType !== GENEVE_PROTOCOL_ETHERNET) {
+        link.counters.drops[DROP['not-ethernet']]!++;
+        return;
+      }
+      // RFC 8926 3.5.1: drop a packet with a critical option this end does not understand.
+      if (link.registry!.checkCritical(message, fields.optionsOffset, fields.optionsOffset + fields.optionsLength) !== 0) {
+        link.counters.drops[DROP['unknown-critical-option']]!++;
+        return;
+      }
+    }
+    const counters = link.counters;
+    const innerLength = end - innerOffset;
+    if (innerLength < ETHERNET_HEADER_LENGTH) {
+      counters.drops[DROP.runt]!++;
+      return;
+    }
+    if (link.learning && !dontLearn) {
+      const result = this.fdb.learnAt(vni, message, innerOffset + 6, this.remoteId(address, link));
+      if (result === LEARN_DROP_STATIC) {
+        // Linux: a frame from a MAC pinned elsewhere by a static entry is dropped.
+        counters.drops[DROP['static-move']]!++;
+        return;
+      }
+    }
+    if (link.proxy) this.fdb.snoopNeighbour(vni, message, innerOffset, end);
+    if (!link.up) {
+      counters.drops[DROP['link-down']]!++;
+      return;
+    }
+    const frame = this.rxFrame[0]!;
+    frame.bytes = message;
+    frame.offset = innerOffset;
+    frame.length = innerLength;
+    if (link.port.writeFrames(this.rxFrame, 1) === 1) {
+      counters.rxPackets++;
+      counters.rxBytes += innerLength;
+    } else {
+      counters.drops[DROP['no-buffer']]!++;
+    }
+  }
+
+  /**
+   * ESP path: UDP header + tunnel header + frame, copied into a fresh pool buffer
+   * (a frame sent to several remotes is sealed once per remote, and the seal is in
+   * place), sealed in transport mode, sent as IP protocol 50. The buffer goes back
+   * to the pool when the send completes.
+   */
+  private sendEsp(link: Link, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, port: number, address: string): void {
+    const sa = this.outboundSas.get(address)!;
+    const counters = link.counters;
+    const out = this.pool.acquire();
+    if (out === null) {
+      counters.drops[DROP['no-buffer']]!++;
+      return;
+    }
+    const udp = out.offset;
+    out.bytes.set(bytes.subarray(start, start + total), udp + 8);
+    const sourcePort = hashToPort(flowHash(bytes, frameOffset, frameLength), 49152, 65535);
+    // UDP checksum 0 over IPv4 (RFC 768); ESP's ICV covers these bytes.
+    writeUdp(out.bytes, udp, sourcePort, port, 8 + total, 0);
+    out.length = 8 + total;
+    const status = sa.sealPayload(out, IpProtocol.UDP);
+    if (status !== EspStatus.OK) {
+      counters.drops[DROP['esp-seal']]!++;
+      this.espDrops.set(`seal-${espStatusName(status)}`, (this.espDrops.get(`seal-${espStatusName(status)}`) ?? 0) + 1);
+      this.pool.release(out);
+      return;
+    }
+    counters.txPackets++;
+    counters.txBytes += frameLength;
+    this.raw!.sendBuffer(out, address).then(
+      () => this.pool.release(out),
+      () => {
+        counters.drops[DROP['tx-error']]!++;
+        this.pool.release(out);
+      },
+    );
+  }
+
+  /** An opened ESP packet (transport mode: the original IPv4 + UDP + tunnel packet). */
+  private receiveEsp(view: FrameRef, source: string): void {
+    const bytes = view.bytes;
+    const end = view.offset + view.length;
+    const ip = this.ipv4Fields;
+    const udp = this.udpFields;
+    if (readIpv4(bytes, view.offset, end, 0, ip) !== 0 || ip.protocol !== IpProtocol.UDP || readUdp(bytes, view.offset + ip.headerLength, end, udp) !== 0) {
+      this.espDrops.set('not-udp-inside', (this.espDrops.get('not-udp-inside') ?? 0) + 1);
+      return;
+    }
+    const udpOffset = view.offset + ip.headerLength;
+    for (const underlay of this.underlays.values()) {
+      if (underlay.transport.port === udp.destinationPort) {
+        this.receive(underlay, bytes, udpOffset + 8, udpOffset + udp.length, source);
+        return;
+      }
+    }
+    this.espDrops.set('no-link-for-port', (this.espDrops.get('no-link-for-port') ?? 0) + 1);
+  }
+
+  private countEspRequired(underlay: Underlay, message: Uint8Array): void {
+    const vni = message.length >= 8 ? (message[4]! << 16) | (message[5]! << 8) | message[6]! : -1;
+    const link = underlay.links.get(vni);
+    if (link !== undefined) link.counters.drops[DROP['esp-required']]!++;
+    else underlay.badHeader++;
+  }
+
+  /** The pinned destination for a remote that sent to us (its address, our link's port and VNI). */
+  private remoteId(address: string, link: Link): number {
+    const key = `${address}|${link.dstport}`;
+    let id = this.learntRemotes.get(key);
+    if (id === undefined) {
+      if (this.learntRemotes.size >= 65536) {
+        // Bounded: forget the pins (entries keep their own references).
+        for (const pinned of this.learntRemotes.values()) this.fdb.unpinDestination(pinned);
+        this.learntRemotes.clear();
+      }
+      id = this.fdb.pinDestination({ dst: address, port: link.dstport });
+      this.learntRemotes.set(key, id);
+    }
+    return id;
+  }
+
+  /** A destination's address as text for the socket, cached per destination id. */
+  private remoteAddress(destination: number): string {
+    const words = this.fdb.destinations.address;
+    const at = destination * 4;
+    let cached = this.addressWords[destination];
+    if (
+      cached === undefined ||
+      cached[0] !== words[at] || cached[1] !== words[at + 1] || cached[2] !== words[at + 2] || cached[3] !== words[at + 3] ||
+      this.addressText[destination] === undefined
+    ) {
+      cached = Int32Array.of(words[at]!, words[at + 1]!, words[at + 2]!, words[at + 3]!);
+      this.addressWords[destination] = cached;
+      this.addressText[destination] = this.fdb.destinations.formatAddress(destination);
+    }
+    return this.addressText[destination]!;
+  }
+
+  // -------------------------------------------------------------------------
+
+  private link(name: string): Link {
+    this.checkOpen();
+    const link = typeof name === 'string' ? this.links.get(name) : undefined;
+    if (link === undefined) throw new VtepError('NOT_FOUND', 'dev', `no link ${JSON.stringify(name)}; links: ${[...this.links.keys()].join(', ') || 'none'}`);
+    return link;
+  }
+
+  private info(link: Link, stats: boolean): LinkInfo {
+    const info: LinkInfo = { ...link.config, up: link.up, mtu: link.mtu, address: formatMac(link.port.mac) };
+    if (link.port.ifindex !== undefined) info.ifindex = link.port.ifindex;
+    if (stats) info.stats = link.counters.snapshot();
+    return info;
+  }
+
+  private dropUnderlay(underlay: Underlay): void {
+    underlay.transport.close();
+    this.underlays.delete(underlay.key);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new VtepError('NOT_FOUND', 'vtep', 'this Vtep is closed');
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * VXLAN protected by ESP between two vtepkit VTEPs (seed 000: `ip xfrm state add
+ * … proto esp spi 0x1000 mode transport …`): the underlay carries only ESP,
+ * tshark given the keys recovers the VXLAN packets, and a wrong key on one side
+ * delivers nothing while the counters say why.
+ */
+import { expect } from 'chai';
+import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Lab } from '../helpers/netns.js';
+import { tsharkMissing } from '../helpers/judges.js';
+import { ask, skipWithoutLab, startVtep } from './host.js';
+
+const KEY_AB = '0x' + '11'.repeat(16) + 'aabbccdd'; // AES-128 key + 4-byte salt (RFC 4106)
+const KEY_BA = '0x' + '22'.repeat(16) + 'eeff0011';
+const WRONG = '0x' + '33'.repeat(16) + 'aabbccdd';
+
+function side(local: string, remote: string, address: string, outKey: string, inKey: string): unknown {
+  const sa = (src: string, dst: string, spi: number, key: string): unknown => ({
+    src, dst, spi, mode: 'transport', aead: { name: 'rfc4106(gcm(aes))', key, icvBits: 128 },
+  });
+  return {
+    version: 1,
+    links: [{ name: 'vxlan100', type: 'vxlan', vni: 100, dstport: 4789, local, remote }],
+    up: ['vxlan100'],
+    addresses: [{ dev: 'vxlan100', address }],
+    // As in the seeds, both SAs on both hosts: 0x1000 left→right, 0x1001 right→left.
+    xfrm: local === '192.0.2.1'
+      ? [sa('192.0.2.1', '192.0.2.2', 0x1000, outKey), sa('192.0.2.2', '192.0.2.1', 0x1001, inKey)]
+      : [sa('192.0.2.1', '192.0.2.2', 0x1000, inKey), sa('192.0.2.2', '192.0.2.1', 0x1001, outKey)],
+  };
+}
+
+describe('e2e: VXLAN over ESP (transport mode, IP protocol 50) between two vtepkit VTEPs', function () {
+  this.timeout(60_000);
+
+  describe('with matching keys', () => {
+    const lab = new Lab('es');
+    let dir = '';
+    let left = '';
+    let veth = '';
+    let leftVtep: ChildProcess;
+
+    before(async function () {
+      skipWithoutLab(this);
+      if (tsharkMissing()) this.skip();
+      dir = mkdtempSync(join(tmpdir(), 'vtepkit-esp-'));
+      left = lab.host('left');
+      const right = lab.host('right');
+      [veth] = lab.link(left, '192.0.2.1/24', right, '192.0.2.2/24');
+      leftVtep = await startVtep(lab, left, side('192.0.2.1', '192.0.2.2', '10.202.0.1/24', KEY_AB, KEY_BA));
+      await startVtep(lab, right, side('192.0.2.2', '192.0.2.1', '10.202.0.2/24', KEY_BA, KEY_AB));
+    });
+
+    after(() => {
+      lab.cleanup();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('pings across; the underlay holds only ESP; tshark with the keys finds VXLAN VNI 100 inside', async () => {
+      const file = join(dir, 'underlay.pcap');
+      // Everything IP on the underlay except ARP: if any VXLAN leaked in clear, it would be here.
+      const capture = lab.spawn(left, 'tshark', ['-i', veth, '-f', 'ip', '-c', '6', '-w', file]);
+      await new Promise((r) => setTimeout(r, 1500));
+      const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
+      expect(r.status, r.stdout + r.stderr).to.equal(0);
+      await new Promise<void>((resolve) => capture.once('exit', () => resolve()));
+      const uat = (spi: number, key: string): string =>
+        `uat:esp_sa:"IPv4","*","*","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","${key}","NULL",""`;
+      const dissected = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', '-o', 'esp.enable_encryption_decode:TRUE',
+        '-o', uat(0x1000, KEY_AB), '-o', uat(0x1001, KEY_BA)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+      expect(dissected.status, dissected.stderr).to.equal(0);
+      const packets = JSON.parse(dissected.stdout) as { _source: { layers: Record<string, unknown> } }[];
+      expect(packets.length).to.be.at.least(6);
+      for (const p of packets) {
+        const layers = p._source.layers;
+        const ip = ([layers['ip']].flat()[0]) as Record<string, string>;
+        expect(ip['ip.proto'], 'only ESP on the underlay').to.equal('50');
+        const vxlan = layers['vxlan'] as Record<string, string> | undefined;
+        expect(vxlan, 'tshark decrypted VXLAN').to.not.equal(undefined);
+        expect(vxlan!['vxlan.vni']).to.equal('100');
+      }
+    });
+
+    it('the SAs count what they sealed and opened', async () => {
+      const links = await ask<{ stats: { txPackets: number; rxPackets: number } }[]>(leftVtep, 'links');
+      expect(links[0]!.stats.txPackets).to.be.greaterThan(0);
+      expect(links[0]!.stats.rxPackets).to.be.greaterThan(0);
+    });
+  });
+
+  describe('with a wrong key on one side', () => {
+    const lab = new Lab('ew');
+    let left = '';
+    let rightVtep: ChildProcess;
+
+    before(async function () {
+      skipWithoutLab(this);
+      left = lab.host('left');
+      const right = lab.host('right');
+      lab.link(left, '192.0.2.1/24', right, '192.0.2.2/24');
+      await startVtep(lab, left, side('192.0.2.1', '192.0.2.2', '10.202.0.1/24', KEY_AB, KEY_BA));
+      // The right side has the wrong key for left→right traffic.
+      rightVtep = await startVtep(lab, right, side('192.0.2.2', '192.0.2.1', '10.202.0.2/24', KEY_BA, WRONG));
+    });
+
+    after(() => lab.cleanup());
+
+    it('delivers nothing, and the receiver counts bad ICVs', async () => {
+      const r = lab.try(left, 'ping', '-c', '2', '-i', '0.2', '-W', '1', '10.202.0.2');
+      expect(r.status).to.not.equal(0);
+      const esp = await ask<Record<string, number>>(rightVtep, 'esp');
+      expect(Object.keys(esp).join(','), JSON.stringify(esp)).to.match(/ICV/i);
+      const links = await ask<{ stats: { rxPackets: number } }[]>(rightVtep, 'links');
+      expect(links[0]!.stats.rxPackets).to.equal(0);
+    });
+  });
+});
