@@ -31,3 +31,20 @@ export * from './io/tap.js';
 export * from './esp/index.js';
 export * from './io/esp-udp.js';
 export * from './io/raw.js';
+
+// The engine (docs/vtep.md)
+export { Vtep, VtepError } from './vtep/vtep.js';
+export type { VtepOptions, VtepErrorCode } from './vtep/vtep.js';
+export { MemoryPort, TapPort } from './vtep/ports.js';
+export type { FramePort, FrameRef, FrameHandler } from './vtep/ports.js';
+export type * from './vtep/api.js';
+export { UdpTransport, UdpError } from './io/udp.js';
+export type { UdpTransportOptions } from './io/udp.js';
+
+// The vtepkit command's layers (docs/cli.md)
+export { ControlClient, ControlServer, ControlError, startDaemon, sendRequest, resolveSocketPath, DEFAULT_SOCKET_PATH, SOCKET_ENV, CONTROL_OPS } from './cli/control.js';
+export type { ControlClientOptions, ControlServerOptions, ControlServerStats, ControlResponse, ControlErrorBody, Daemon, DaemonOptions } from './cli/control.js';
+export { ConfigError, validateDocument, parseDocument, readDocumentFile } from './cli/config.js';
+export type { ConfigErrorCode, ValidateDocumentOptions, XfrmStateInput } from './cli/config.js';
+export { parseWords, requestToWords, CliError } from './cli/words.js';
+export type { ControlRequest, ControlOp, CliRequest, GlobalOptions, ParsedCommand, CliErrorCode } from './cli/words.js';

@@ -70,7 +70,7 @@ export class VtepError extends Error {
     readonly field: string,
     message: string,
   ) {
-    super(`${code}: ${message}`);
+    super(message);
   }
 }
 
@@ -137,6 +137,8 @@ interface Link {
   up: boolean;
   learning: boolean;
   proxy: boolean;
+  /** VXLAN GBP extension: G-flagged packets are accepted (and their D bit honoured); without it they are dropped, as Linux. */
+  gbp: boolean;
   counters: Counters;
   addresses: string[];
 }
@@ -229,6 +231,13 @@ export class Vtep implements VtepApi {
     check(typeof learning === 'boolean', 'learning', 'learning must be true or false');
     check(typeof proxy === 'boolean', 'proxy', 'proxy must be true or false');
     const ttl = config.ttl === undefined ? undefined : integer(config.ttl, 'ttl', 1, 255);
+    // The kernel builds the outer IP and UDP headers of a node:dgram socket: these
+    // settings are its, and Node gives no way to change them per socket.
+    if (config.tos !== undefined && config.tos !== 0) throw new VtepError('NOT_SUPPORTED', 'tos', 'tos: the UDP underlay (node:dgram) cannot set the outer TOS; only tos 0 is supported');
+    if (config.srcport !== undefined) throw new VtepError('NOT_SUPPORTED', 'srcport', 'srcport: the UDP underlay sends from the bound port (dstport); per-flow source ports need the batched socket path (docs/vtep.md)');
+    if (config.udpChecksum === false) throw new VtepError('NOT_SUPPORTED', 'udpChecksum', 'noudpcsum: the kernel always computes UDP checksums on the underlay socket');
+    const gbp = config.gbp ?? false;
+    check(typeof gbp === 'boolean', 'gbp', 'gbp must be true or false');
 
     // The tunnel header, built once.
     let header: Uint8Array;
@@ -324,6 +333,7 @@ export class Vtep implements VtepApi {
       up: false,
       learning,
       proxy,
+      gbp,
       counters: new Counters(),
       addresses: [],
     };
@@ -454,6 +464,7 @@ export class Vtep implements VtepApi {
 
   neighDel(config: Omit<NeighbourConfig, 'lladdr'>): boolean {
     const link = this.link(config.dev);
+    if (this.fdb.neighbours.get(link.vni, config.address) === undefined) return false;
     this.fdb.neighbours.del(link.vni, config.address);
     return true;
   }
@@ -692,6 +703,11 @@ export class Vtep implements VtepApi {
       link = underlay.links.get(vni);
       if (link === undefined) {
         underlay.unknownVni++;
+        return;
+      }
+      if (fields.gbp && !link.gbp) {
+        // Without the GBP extension the G bit is a reserved bit: strict drop, as the Linux driver.
+        link.counters.drops[DROP['bad-header']]!++;
         return;
       }
     } else {
