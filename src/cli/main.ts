@@ -106,12 +106,10 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
       case 'version':
         print(io.stdout, `vtepkit ${await version()}`);
         return EXIT_OK;
-      case 'demo':
-        if (hooks.demo === undefined) {
-          print(io.stderr, 'Error: "vtepkit demo" is not available in this build');
-          return EXIT_ERROR;
-        }
-        return await hooks.demo(request.args.words, io);
+      case 'demo': {
+        const demo = hooks.demo ?? (await import('./demo.js')).runDemo;
+        return await demo(request.args.words, io);
+      }
       case 'daemon':
         return await runDaemon(socket, request.args.config, io, hooks);
       case 'up': {
