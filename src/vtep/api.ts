@@ -78,8 +78,11 @@ export interface LinkCounters {
   txBytes: number;
   rxDropped: number;
   txDropped: number;
-  /** Drops by reason: 'bad-header', 'unknown-vni', 'no-destination', 'too-big', 'static-move', 'unknown-critical-option', 'no-buffer', 'esp-…' */
+  /** Drops by reason, both directions: 'link-down', 'runt', 'too-big', 'no-destination', 'static-move', 'bad-header', 'unknown-critical-option', 'not-ethernet', 'no-buffer', 'tx-error', 'esp-required', 'esp-seal', … */
   drops: Record<string, number>;
+  /** The same, on the way in (underlay → port) and on the way out (port → underlay). */
+  rxDrops?: Record<string, number>;
+  txDrops?: Record<string, number>;
 }
 
 export interface LinkInfo extends LinkConfig {

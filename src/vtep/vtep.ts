@@ -18,6 +18,7 @@ import {
   DESTINATION_IPV4,
   DESTINATION_IPV6,
   Fdb,
+  FdbError,
   LEARN_DROP_STATIC,
   type FdbDeleteOptions,
   type FdbEntryOptions,
@@ -95,20 +96,27 @@ class Counters {
   rxBytes = 0;
   txPackets = 0;
   txBytes = 0;
-  readonly drops = new Float64Array(DROP_REASONS.length);
+  /** Drops by reason, on the way out (port → underlay) and on the way in (underlay → port). */
+  readonly txDrops = new Float64Array(DROP_REASONS.length);
+  readonly rxDrops = new Float64Array(DROP_REASONS.length);
 
   snapshot(): LinkCounters {
-    let rxDropped = 0;
-    let txDropped = 0;
-    const drops: Record<string, number> = {};
-    DROP_REASONS.forEach((reason, i) => {
-      const n = this.drops[i]!;
-      if (n === 0) return;
-      drops[reason] = n;
-      if (reason === 'bad-header' || reason === 'static-move' || reason === 'unknown-critical-option' || reason === 'not-ethernet' || reason === 'esp-required') rxDropped += n;
-      else txDropped += n;
-    });
-    return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, rxDropped, txDropped, drops };
+    const named = (counts: Float64Array): [Record<string, number>, number] => {
+      const record: Record<string, number> = {};
+      let total = 0;
+      DROP_REASONS.forEach((reason, i) => {
+        const n = counts[i]!;
+        if (n === 0) return;
+        record[reason] = n;
+        total += n;
+      });
+      return [record, total];
+    };
+    const [txDrops, txDropped] = named(this.txDrops);
+    const [rxDrops, rxDropped] = named(this.rxDrops);
+    const drops: Record<string, number> = { ...txDrops };
+    for (const [reason, n] of Object.entries(rxDrops)) drops[reason] = (drops[reason] ?? 0) + n;
+    return { rxPackets: this.rxPackets, rxBytes: this.rxBytes, txPackets: this.txPackets, txBytes: this.txBytes, rxDropped, txDropped, drops, rxDrops, txDrops };
   }
 }
 
@@ -444,7 +452,13 @@ export class Vtep implements VtepApi {
 
   fdbDel(dev: string, mac: string, options: FdbDeleteOptions = {}): boolean {
     const link = this.link(dev);
-    return this.fdb.del(link.vni, mac, options.dst === undefined ? options : { port: link.dstport, ...options });
+    try {
+      return this.fdb.del(link.vni, mac, options.dst === undefined ? options : { port: link.dstport, ...options });
+    } catch (error) {
+      // Nothing to delete is an answer (false), not a failure; bad input still throws.
+      if (error instanceof FdbError && error.code === 'NOT_FOUND') return false;
+      throw error;
+    }
   }
 
   fdbShow(options: FdbShowOptions & { dev?: string } = {}): (FdbRow & { dev: string })[] {
@@ -609,7 +623,7 @@ export class Vtep implements VtepApi {
   private transmit(link: Link, frames: PacketBuffer[], count: number): void {
     const fdb = this.fdb;
     const counters = link.counters;
-    const drops = counters.drops;
+    const drops = counters.txDrops;
     const header = link.header;
     const headerLength = header.length;
     const transport = link.underlay.transport;
@@ -707,7 +721,7 @@ export class Vtep implements VtepApi {
       }
       if (fields.gbp && !link.gbp) {
         // Without the GBP extension the G bit is a reserved bit: strict drop, as the Linux driver.
-        link.counters.drops[DROP['bad-header']]!++;
+        link.counters.rxDrops[DROP['bad-header']]!++;
         return;
       }
     } else {
@@ -724,32 +738,32 @@ export class Vtep implements VtepApi {
         return;
       }
       if (fields.protocolType !== GENEVE_PROTOCOL_ETHERNET) {
-        link.counters.drops[DROP['not-ethernet']]!++;
+        link.counters.rxDrops[DROP['not-ethernet']]!++;
         return;
       }
       // RFC 8926 3.5.1: drop a packet with a critical option this end does not understand.
       if (link.registry!.checkCritical(message, fields.optionsOffset, fields.optionsOffset + fields.optionsLength) !== 0) {
-        link.counters.drops[DROP['unknown-critical-option']]!++;
+        link.counters.rxDrops[DROP['unknown-critical-option']]!++;
         return;
       }
     }
     const counters = link.counters;
     const innerLength = end - innerOffset;
     if (innerLength < ETHERNET_HEADER_LENGTH) {
-      counters.drops[DROP.runt]!++;
+      counters.rxDrops[DROP.runt]!++;
       return;
     }
     if (link.learning && !dontLearn) {
       const result = this.fdb.learnAt(vni, message, innerOffset + 6, this.remoteId(address, link));
       if (result === LEARN_DROP_STATIC) {
         // Linux: a frame from a MAC pinned elsewhere by a static entry is dropped.
-        counters.drops[DROP['static-move']]!++;
+        counters.rxDrops[DROP['static-move']]!++;
         return;
       }
     }
     if (link.proxy) this.fdb.snoopNeighbour(vni, message, innerOffset, end);
     if (!link.up) {
-      counters.drops[DROP['link-down']]!++;
+      counters.rxDrops[DROP['link-down']]!++;
       return;
     }
     const frame = this.rxFrame[0]!;
@@ -760,7 +774,7 @@ export class Vtep implements VtepApi {
       counters.rxPackets++;
       counters.rxBytes += innerLength;
     } else {
-      counters.drops[DROP['no-buffer']]!++;
+      counters.rxDrops[DROP['no-buffer']]!++;
     }
   }
 
@@ -775,7 +789,7 @@ export class Vtep implements VtepApi {
     const counters = link.counters;
     const out = this.pool.acquire();
     if (out === null) {
-      counters.drops[DROP['no-buffer']]!++;
+      counters.txDrops[DROP['no-buffer']]!++;
       return;
     }
     const udp = out.offset;
@@ -786,7 +800,7 @@ export class Vtep implements VtepApi {
     out.length = 8 + total;
     const status = sa.sealPayload(out, IpProtocol.UDP);
     if (status !== EspStatus.OK) {
-      counters.drops[DROP['esp-seal']]!++;
+      counters.txDrops[DROP['esp-seal']]!++;
       this.espDrops.set(`seal-${espStatusName(status)}`, (this.espDrops.get(`seal-${espStatusName(status)}`) ?? 0) + 1);
       this.pool.release(out);
       return;
@@ -796,7 +810,7 @@ export class Vtep implements VtepApi {
     this.raw!.sendBuffer(out, address).then(
       () => this.pool.release(out),
       () => {
-        counters.drops[DROP['tx-error']]!++;
+        counters.txDrops[DROP['tx-error']]!++;
         this.pool.release(out);
       },
     );
@@ -825,7 +839,7 @@ export class Vtep implements VtepApi {
   private countEspRequired(underlay: Underlay, message: Uint8Array): void {
     const vni = message.length >= 8 ? (message[4]! << 16) | (message[5]! << 8) | message[6]! : -1;
     const link = underlay.links.get(vni);
-    if (link !== undefined) link.counters.drops[DROP['esp-required']]!++;
+    if (link !== undefined) link.counters.rxDrops[DROP['esp-required']]!++;
     else underlay.badHeader++;
   }
 

@@ -17,6 +17,7 @@ export class Lab {
   readonly prefix: string;
   private readonly namespaces: string[] = [];
   private readonly children: ChildProcess[] = [];
+  private links = 0;
 
   constructor(tag: string) {
     this.prefix = `vtk${tag}${process.pid % 100000}`;
@@ -33,7 +34,7 @@ export class Lab {
 
   /** Joins two namespaces with a veth pair, with addresses (CIDR) on each end; returns the interface names. */
   link(a: string, aAddress: string, b: string, bAddress: string, mtu = 1500): [string, string] {
-    const index = this.namespaces.length;
+    const index = this.links++;
     const aIf = `ve${index}a${process.pid % 1000}`;
     const bIf = `ve${index}b${process.pid % 1000}`;
     execFileSync('ip', ['link', 'add', aIf, 'netns', a, 'mtu', String(mtu), 'type', 'veth', 'peer', 'name', bIf, 'netns', b, 'mtu', String(mtu)]);
