@@ -48,3 +48,5 @@ export { ConfigError, validateDocument, parseDocument, readDocumentFile } from '
 export type { ConfigErrorCode, ValidateDocumentOptions, XfrmStateInput } from './cli/config.js';
 export { parseWords, requestToWords, CliError } from './cli/words.js';
 export type { ControlRequest, ControlOp, CliRequest, GlobalOptions, ParsedCommand, CliErrorCode } from './cli/words.js';
+export { BatchUdpTransport, BatchUdpError, isBatchUdpAvailable } from './io/udp-batch.js';
+export type { BatchUdpOptions } from './io/udp-batch.js';

@@ -11,6 +11,7 @@
  *   writeBatch(fd, views, offsets, lengths, count) -> frames written (stops at EAGAIN)
  *   createReader(fd, budget, views, offsets, capacities, batch, callback) -> reader
  *   closeReader(reader)
+ *   udp*: the batched UDP socket, see udp.c
  *
  * The reader watches the non-blocking fd with a uv_poll_t on Node's own loop (no
  * thread). When the fd is readable it reads up to `budget` frames, each straight
@@ -41,6 +42,8 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
+#include "shim.h"
+
 #define ETHER_ADDR_LEN 6
 /* Largest frame a TAP can hand us: MTU 65535 + Ethernet header + two VLAN tags. */
 #define SCRATCH_SIZE (65535 + 14 + 8)
@@ -61,7 +64,8 @@ static const char* errno_name(int err) {
     NAME(EPIPE) NAME(ERANGE) NAME(ENAMETOOLONG) NAME(ENOSYS) NAME(EBADFD) NAME(ENOTSOCK)
     NAME(EMSGSIZE) NAME(EPROTONOSUPPORT) NAME(EOPNOTSUPP) NAME(EAFNOSUPPORT) NAME(EADDRINUSE)
     NAME(EADDRNOTAVAIL) NAME(ENETDOWN) NAME(ENETUNREACH) NAME(ENOBUFS) NAME(ENOTCONN)
-    NAME(ETIMEDOUT) NAME(EHOSTUNREACH) NAME(ENOMEDIUM)
+    NAME(ETIMEDOUT) NAME(EHOSTUNREACH) NAME(ENOMEDIUM) NAME(ECONNREFUSED) NAME(EDESTADDRREQ)
+    NAME(ENOPROTOOPT)
 #undef NAME
     default:
       return NULL;
@@ -91,6 +95,11 @@ static napi_value make_errno_error(napi_env env, int err, const char* syscall, c
   napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_value);
   napi_set_named_property(env, error, "syscall", syscall_value);
   return error;
+}
+
+/* The same, for udp.c (shim.h). */
+napi_value vtepkit_errno_error(napi_env env, int err, const char* syscall, const char* what) {
+  return make_errno_error(env, err, syscall, what);
 }
 
 static napi_value throw_errno(napi_env env, int err, const char* syscall, const char* what) {
@@ -716,6 +725,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"closeReader", NULL, tap_close_reader, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties) != napi_ok) return NULL;
+  /* The batched UDP socket (udp.c) lives in the same module. */
+  if (vtepkit_udp_init(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

@@ -1,0 +1,806 @@
+/*
+ * The batched UDP socket: what node:dgram cannot do cheaply, and nothing else.
+ *
+ *   udpSocket(family) -> fd                         socket(AF_INET | AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC)
+ *   udpSetOption(fd, name, value)                   setsockopt: "SO_REUSEADDR", "SO_RCVBUF", "SO_SNDBUF",
+ *                                                   "IP_TTL", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP",
+ *                                                   "IPV6_V6ONLY", "IPV6_UNICAST_HOPS", "IPV6_MULTICAST_HOPS",
+ *                                                   "IPV6_MULTICAST_LOOP"
+ *   udpGetOption(fd, name) -> value                 getsockopt, same names
+ *   udpBind(fd, family, address, port, scopeId)     bind; address: Uint8Array (4 or 16 bytes)
+ *   udpLocalAddress(fd, out16) -> port              getsockname; the address goes into out16
+ *   udpSetMulticastInterface(fd, family, address, ifindex)
+ *                                                   IP_MULTICAST_IF (struct ip_mreqn) / IPV6_MULTICAST_IF
+ *   udpAddMembership(fd, family, group, address, ifindex)
+ *                                                   IP_ADD_MEMBERSHIP (struct ip_mreqn) / IPV6_ADD_MEMBERSHIP
+ *   udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status) -> sent
+ *   udpCreateReader(fd, budget, views, offsets, capacities, batch, sources, ports, callback) -> reader
+ *   udpCloseReader(reader)
+ *   (the descriptor is closed with tap.c's close(fd))
+ *
+ * Addresses are bytes in network order, 16 per datagram: an IPv4 address is the
+ * first 4 (the other 12 are zero on receive and ignored on send).
+ *
+ * Send: one sendmmsg() per batch of up to SEND_CHUNK datagrams. A datagram the
+ * kernel refuses on its own (EMSGSIZE, ENETUNREACH, EINVAL, EACCES, ...) is
+ * counted and skipped, and the rest of the batch goes on. A full socket buffer
+ * (EAGAIN, ENOBUFS) ends the batch: the caller is told how many went.
+ *
+ * Receive: a uv_poll_t on Node's own loop (no thread), as tap.c's reader. When
+ * the socket is readable, one recvmmsg() reads up to `budget` datagrams straight
+ * into the slots JavaScript armed (views[slot] at offsets[slot], at most
+ * capacities[slot] bytes). Per datagram the addon writes (slot, length) into
+ * `batch`, the source address into `sources` (16 bytes) and the source port into
+ * `ports`, then calls `callback(count, noBuffer, oversize, softErrors, error)`
+ * once for the batch, and re-reads the slots it consumed, which JavaScript has
+ * re-armed by then.
+ *
+ * Syscall failures become JavaScript errors with `code` (the errno name),
+ * `errno` and `syscall`; nothing here aborts the process.
+ */
+#define NAPI_VERSION 8
+#define _GNU_SOURCE /* sendmmsg, recvmmsg */
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+/* Datagrams per sendmmsg() (the kernel takes at most UIO_MAXIOV = 1024); the arrays live on the stack. */
+#define SEND_CHUNK 256
+/* Datagrams per call into udpSendBatch. */
+#define SEND_MAX 65536
+/* Datagrams per poll callback; recvmmsg takes at most UIO_MAXIOV. */
+#define BUDGET_MAX 1024
+/* Largest UDP payload (65535 minus the UDP header, over IPv6 jumbograms aside). */
+#define SCRATCH_SIZE 65536
+#define ADDRESS_BYTES 16
+
+typedef union {
+  struct sockaddr sa;
+  struct sockaddr_in in4;
+  struct sockaddr_in6 in6;
+} udp_address_t;
+
+/* ------------------------------------------------------------------------- */
+/* Errors and arguments                                                      */
+/* ------------------------------------------------------------------------- */
+
+static napi_value throw_errno(napi_env env, int err, const char* syscall, const char* what) {
+  napi_throw(env, vtepkit_errno_error(env, err, syscall, what));
+  return NULL;
+}
+
+/* Argument errors are programming errors in the TypeScript wrapper: TypeError with code ERR_INVALID_ARG. */
+static napi_value throw_arg(napi_env env, const char* message) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG", message);
+  return NULL;
+}
+
+#define GET_ARGS(n)                                                                  \
+  size_t argc = (n);                                                                 \
+  napi_value argv[(n)];                                                              \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
+  if (argc < (n)) return throw_arg(env, "missing arguments");
+
+static int get_int32(napi_env env, napi_value value, int32_t* out) {
+  return napi_get_value_int32(env, value, out) == napi_ok;
+}
+
+/* A typed array of `type`: its data pointer and element count, or 0 if `value` is not one. */
+static int get_typed(napi_env env, napi_value value, napi_typedarray_type type, void** data, size_t* length) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_typedarray_type actual;
+  void* pointer = NULL;
+  if (napi_get_typedarray_info(env, value, &actual, length, &pointer, NULL, NULL) != napi_ok) return 0;
+  if (actual != type || (pointer == NULL && *length > 0)) return 0;
+  *data = pointer;
+  return 1;
+}
+
+static int get_family(napi_env env, napi_value value, int* family) {
+  int32_t f;
+  if (!get_int32(env, value, &f) || (f != 4 && f != 6)) return 0;
+  *family = f == 4 ? AF_INET : AF_INET6;
+  return 1;
+}
+
+static napi_value make_int32(napi_env env, int32_t value) {
+  napi_value result;
+  napi_create_int32(env, value, &result);
+  return result;
+}
+
+static napi_value make_undefined(napi_env env) {
+  napi_value result;
+  napi_get_undefined(env, &result);
+  return result;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Socket, options, bind, multicast                                          */
+/* ------------------------------------------------------------------------- */
+
+/* udpSocket(family: 4 | 6) -> fd */
+static napi_value udp_socket(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  int family;
+  if (!get_family(env, argv[0], &family)) return throw_arg(env, "udpSocket(family) needs 4 or 6");
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "socket", family == AF_INET ? "AF_INET" : "AF_INET6");
+  return make_int32(env, fd);
+}
+
+typedef struct {
+  const char* name;
+  int level;
+  int option;
+} socket_option_t;
+
+static const socket_option_t SOCKET_OPTIONS[] = {
+    {"SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR},
+    {"SO_RCVBUF", SOL_SOCKET, SO_RCVBUF},
+    {"SO_SNDBUF", SOL_SOCKET, SO_SNDBUF},
+    {"IP_TTL", IPPROTO_IP, IP_TTL},
+    {"IP_MULTICAST_TTL", IPPROTO_IP, IP_MULTICAST_TTL},
+    {"IP_MULTICAST_LOOP", IPPROTO_IP, IP_MULTICAST_LOOP},
+    {"IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY},
+    {"IPV6_UNICAST_HOPS", IPPROTO_IPV6, IPV6_UNICAST_HOPS},
+    {"IPV6_MULTICAST_HOPS", IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
+    {"IPV6_MULTICAST_LOOP", IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
+};
+
+/* The option named by a JS string, or NULL. */
+static const socket_option_t* get_option(napi_env env, napi_value value) {
+  char name[32];
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, name, sizeof name, &length) != napi_ok) return NULL;
+  for (size_t i = 0; i < sizeof SOCKET_OPTIONS / sizeof SOCKET_OPTIONS[0]; i++) {
+    if (strcmp(name, SOCKET_OPTIONS[i].name) == 0) return &SOCKET_OPTIONS[i];
+  }
+  return NULL;
+}
+
+/* udpSetOption(fd, name, value): setsockopt with an int. */
+static napi_value udp_set_option(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  int32_t fd, value;
+  const socket_option_t* option = get_option(env, argv[1]);
+  if (!get_int32(env, argv[0], &fd) || option == NULL || !get_int32(env, argv[2], &value)) {
+    return throw_arg(env, "udpSetOption(fd, name, value) with a known option name");
+  }
+  int v = value;
+  if (setsockopt(fd, option->level, option->option, &v, sizeof v) < 0) return throw_errno(env, errno, "setsockopt", option->name);
+  return make_undefined(env);
+}
+
+/* udpGetOption(fd, name) -> value (SO_RCVBUF / SO_SNDBUF: what the kernel granted, doubled as it books them). */
+static napi_value udp_get_option(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  int32_t fd;
+  const socket_option_t* option = get_option(env, argv[1]);
+  if (!get_int32(env, argv[0], &fd) || option == NULL) return throw_arg(env, "udpGetOption(fd, name) with a known option name");
+  int v = 0;
+  socklen_t length = sizeof v;
+  if (getsockopt(fd, option->level, option->option, &v, &length) < 0) return throw_errno(env, errno, "getsockopt", option->name);
+  return make_int32(env, v);
+}
+
+/* A sockaddr from (family, 4 or 16 address bytes, port, scope id); 0 if the bytes are too short. */
+static int make_address(int family, const uint8_t* bytes, size_t length, int port, uint32_t scope_id, udp_address_t* out, socklen_t* out_length) {
+  memset(out, 0, sizeof *out);
+  if (family == AF_INET) {
+    if (length < 4) return 0;
+    out->in4.sin_family = AF_INET;
+    out->in4.sin_port = htons((uint16_t)port);
+    memcpy(&out->in4.sin_addr, bytes, 4);
+    *out_length = sizeof out->in4;
+  } else {
+    if (length < 16) return 0;
+    out->in6.sin6_family = AF_INET6;
+    out->in6.sin6_port = htons((uint16_t)port);
+    memcpy(&out->in6.sin6_addr, bytes, 16);
+    out->in6.sin6_scope_id = scope_id;
+    *out_length = sizeof out->in6;
+  }
+  return 1;
+}
+
+/* udpBind(fd, family, address: Uint8Array, port, scopeId) */
+static napi_value udp_bind(napi_env env, napi_callback_info info) {
+  GET_ARGS(5);
+  int32_t fd, port, scope_id;
+  int family;
+  void* bytes = NULL;
+  size_t length = 0;
+  udp_address_t address;
+  socklen_t address_length = 0;
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !get_typed(env, argv[2], napi_uint8_array, &bytes, &length) ||
+      !get_int32(env, argv[3], &port) || port < 0 || port > 65535 || !get_int32(env, argv[4], &scope_id) ||
+      !make_address(family, (const uint8_t*)bytes, length, port, (uint32_t)scope_id, &address, &address_length)) {
+    return throw_arg(env, "udpBind(fd, family, address, port, scopeId)");
+  }
+  if (bind(fd, &address.sa, address_length) < 0) return throw_errno(env, errno, "bind", NULL);
+  return make_undefined(env);
+}
+
+/* udpLocalAddress(fd, out: Uint8Array(16)) -> port: getsockname, the address into out (IPv4: first 4 bytes, rest zero). */
+static napi_value udp_local_address(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  int32_t fd;
+  void* out = NULL;
+  size_t length = 0;
+  if (!get_int32(env, argv[0], &fd) || !get_typed(env, argv[1], napi_uint8_array, &out, &length) || length < ADDRESS_BYTES) {
+    return throw_arg(env, "udpLocalAddress(fd, out16)");
+  }
+  udp_address_t address;
+  socklen_t address_length = sizeof address;
+  memset(&address, 0, sizeof address);
+  if (getsockname(fd, &address.sa, &address_length) < 0) return throw_errno(env, errno, "getsockname", NULL);
+  memset(out, 0, ADDRESS_BYTES);
+  if (address.sa.sa_family == AF_INET) {
+    memcpy(out, &address.in4.sin_addr, 4);
+    return make_int32(env, ntohs(address.in4.sin_port));
+  }
+  memcpy(out, &address.in6.sin6_addr, 16);
+  return make_int32(env, ntohs(address.in6.sin6_port));
+}
+
+/* udpSetMulticastInterface(fd, family, address: Uint8Array (IPv4: 4 bytes, may be 0.0.0.0), ifindex) */
+static napi_value udp_set_multicast_interface(napi_env env, napi_callback_info info) {
+  GET_ARGS(4);
+  int32_t fd, ifindex;
+  int family;
+  void* bytes = NULL;
+  size_t length = 0;
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !get_typed(env, argv[2], napi_uint8_array, &bytes, &length) ||
+      !get_int32(env, argv[3], &ifindex) || ifindex < 0 || (family == AF_INET && length < 4)) {
+    return throw_arg(env, "udpSetMulticastInterface(fd, family, address, ifindex)");
+  }
+  if (family == AF_INET) {
+    struct ip_mreqn request;
+    memset(&request, 0, sizeof request);
+    memcpy(&request.imr_address, bytes, 4);
+    request.imr_ifindex = ifindex;
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request) < 0) return throw_errno(env, errno, "setsockopt", "IP_MULTICAST_IF");
+  } else {
+    int index = ifindex;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index, sizeof index) < 0) return throw_errno(env, errno, "setsockopt", "IPV6_MULTICAST_IF");
+  }
+  return make_undefined(env);
+}
+
+/* udpAddMembership(fd, family, group: Uint8Array, address: Uint8Array (IPv4 interface address, or 0.0.0.0), ifindex) */
+static napi_value udp_add_membership(napi_env env, napi_callback_info info) {
+  GET_ARGS(5);
+  int32_t fd, ifindex;
+  int family;
+  void *group = NULL, *bytes = NULL;
+  size_t group_length = 0, length = 0;
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !get_typed(env, argv[2], napi_uint8_array, &group, &group_length) ||
+      !get_typed(env, argv[3], napi_uint8_array, &bytes, &length) || !get_int32(env, argv[4], &ifindex) || ifindex < 0 ||
+      group_length < (family == AF_INET ? 4u : 16u) || (family == AF_INET && length < 4)) {
+    return throw_arg(env, "udpAddMembership(fd, family, group, address, ifindex)");
+  }
+  if (family == AF_INET) {
+    struct ip_mreqn request;
+    memset(&request, 0, sizeof request);
+    memcpy(&request.imr_multiaddr, group, 4);
+    memcpy(&request.imr_address, bytes, 4);
+    request.imr_ifindex = ifindex;
+    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &request, sizeof request) < 0) return throw_errno(env, errno, "setsockopt", "IP_ADD_MEMBERSHIP");
+  } else {
+    struct ipv6_mreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(&request.ipv6mr_multiaddr, group, 16);
+    request.ipv6mr_interface = (unsigned)ifindex;
+    if (setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, &request, sizeof request) < 0) return throw_errno(env, errno, "setsockopt", "IPV6_ADD_MEMBERSHIP");
+  }
+  return make_undefined(env);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Batched send                                                              */
+/* ------------------------------------------------------------------------- */
+
+/* Errors that concern the socket, not one datagram: the batch stops. */
+static int send_error_is_fatal(int err) {
+  return err == EBADF || err == ENOTSOCK || err == EFAULT || err == EOPNOTSUPP;
+}
+
+/* Errors that mean "not now": the socket buffer (or the kernel's memory) is full. */
+static int send_error_is_again(int err) {
+  return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM;
+}
+
+enum { STATUS_REFUSED = 0, STATUS_ERRNO = 1, STATUS_STOP = 2, STATUS_BYTES = 3, STATUS_LENGTH = 4 };
+enum { STOP_NONE = 0, STOP_AGAIN = 1, STOP_FATAL = 2 };
+
+/*
+ * udpSendBatch(fd, family, views: Uint8Array[], offsets: Int32Array, lengths: Int32Array,
+ *              addresses: Uint8Array(16 * count), ports: Int32Array | Uint16Array, count,
+ *              status: Int32Array(4)) -> sent
+ * Datagram i is views[i][offsets[i] .. offsets[i] + lengths[i]) to addresses[16i ..] port ports[i].
+ * status: [refused (skipped with an error), last errno, stop (0 none, 1 EAGAIN/ENOBUFS, 2 socket error), bytes sent].
+ * Datagrams neither sent nor refused were left because the batch stopped. A socket
+ * error (EBADF, ...) before anything went is thrown.
+ */
+static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
+  GET_ARGS(9);
+  int32_t fd, count;
+  int family;
+  bool is_array = false;
+  uint32_t views_length = 0;
+  int32_t *offsets = NULL, *lengths = NULL, *status = NULL;
+  uint8_t* addresses = NULL;
+  void* ports = NULL;
+  size_t offsets_length = 0, lengths_length = 0, addresses_length = 0, ports_length = 0, status_length = 0;
+  int ports_16 = 0;
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) ||
+      napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &views_length) != napi_ok ||
+      !get_typed(env, argv[3], napi_int32_array, (void**)&offsets, &offsets_length) ||
+      !get_typed(env, argv[4], napi_int32_array, (void**)&lengths, &lengths_length) ||
+      !get_typed(env, argv[5], napi_uint8_array, (void**)&addresses, &addresses_length) || !get_int32(env, argv[7], &count) ||
+      !get_typed(env, argv[8], napi_int32_array, (void**)&status, &status_length) || status_length < STATUS_LENGTH) {
+    return throw_arg(env, "udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status)");
+  }
+  if (get_typed(env, argv[6], napi_uint16_array, &ports, &ports_length)) {
+    ports_16 = 1;
+  } else if (!get_typed(env, argv[6], napi_int32_array, &ports, &ports_length)) {
+    return throw_arg(env, "udpSendBatch: ports must be an Int32Array or a Uint16Array");
+  }
+  if (count < 0 || count > SEND_MAX || (uint32_t)count > views_length || (size_t)count > offsets_length || (size_t)count > lengths_length ||
+      (size_t)count > ports_length || (size_t)count * ADDRESS_BYTES > addresses_length) {
+    return throw_arg(env, "udpSendBatch: count is larger than an array");
+  }
+
+  struct mmsghdr messages[SEND_CHUNK];
+  struct iovec iovs[SEND_CHUNK];
+  udp_address_t names[SEND_CHUNK];
+  int32_t sent = 0, refused = 0, last_error = 0, stop = STOP_NONE;
+  int64_t bytes = 0;
+  for (int32_t base = 0; base < count && stop == STOP_NONE; base += SEND_CHUNK) {
+    int32_t n = count - base < SEND_CHUNK ? count - base : SEND_CHUNK;
+    for (int32_t k = 0; k < n; k++) {
+      int32_t i = base + k;
+      napi_value view;
+      void* data = NULL;
+      size_t length = 0;
+      if (napi_get_element(env, argv[2], (uint32_t)i, &view) != napi_ok || !get_typed(env, view, napi_uint8_array, &data, &length)) {
+        return throw_arg(env, "udpSendBatch: views[i] must be a Uint8Array");
+      }
+      int32_t offset = offsets[i], datagram_length = lengths[i];
+      if (offset < 0 || datagram_length < 0 || (size_t)offset + (size_t)datagram_length > length) {
+        return throw_arg(env, "udpSendBatch: offsets[i] + lengths[i] is outside views[i]");
+      }
+      int32_t port = ports_16 ? ((uint16_t*)ports)[i] : ((int32_t*)ports)[i];
+      if (port < 1 || port > 65535) return throw_arg(env, "udpSendBatch: ports[i] must be in 1..65535");
+      socklen_t name_length = 0;
+      make_address(family, addresses + (size_t)i * ADDRESS_BYTES, ADDRESS_BYTES, port, 0, &names[k], &name_length);
+      iovs[k].iov_base = (uint8_t*)data + offset;
+      iovs[k].iov_len = (size_t)datagram_length;
+      memset(&messages[k], 0, sizeof messages[k]);
+      messages[k].msg_hdr.msg_name = &names[k];
+      messages[k].msg_hdr.msg_namelen = name_length;
+      messages[k].msg_hdr.msg_iov = &iovs[k];
+      messages[k].msg_hdr.msg_iovlen = 1;
+    }
+    int32_t k = 0;
+    while (k < n) {
+      int r = sendmmsg(fd, messages + k, (unsigned)(n - k), 0);
+      if (r < 0) {
+        int err = errno;
+        if (err == EINTR) continue;
+        last_error = err;
+        if (send_error_is_again(err)) {
+          stop = STOP_AGAIN;
+          break;
+        }
+        if (send_error_is_fatal(err)) {
+          if (sent == 0 && refused == 0) return throw_errno(env, err, "sendmmsg", NULL);
+          stop = STOP_FATAL;
+          break;
+        }
+        /* This datagram was refused (too big, no route, bad address ...): skip it, send the rest. */
+        refused++;
+        k++;
+        continue;
+      }
+      for (int j = 0; j < r; j++) bytes += messages[k + j].msg_len;
+      sent += r;
+      k += r;
+    }
+  }
+  status[STATUS_REFUSED] = refused;
+  status[STATUS_ERRNO] = last_error;
+  status[STATUS_STOP] = stop;
+  status[STATUS_BYTES] = bytes > INT32_MAX ? INT32_MAX : (int32_t)bytes;
+  return make_int32(env, sent);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Batched receive on the event loop                                         */
+/* ------------------------------------------------------------------------- */
+
+typedef struct udp_reader {
+  napi_env env;
+  uv_poll_t poll;
+  int fd;
+  uint32_t budget;
+  /* Slot s is armed when data[s] != NULL: read at most capacity[s] bytes there. */
+  uint8_t** data;
+  uint32_t* capacity;
+  int32_t* offsets;    /* shared with JS: where in views[s] to read */
+  int32_t* capacities; /* shared with JS: how many bytes views[s] takes */
+  int32_t* batch;      /* shared with JS: (slot, length) per datagram of the current batch */
+  uint8_t* sources;    /* shared with JS: 16 address bytes per datagram */
+  int32_t* ports;      /* shared with JS: source port per datagram */
+  /* recvmmsg's arrays, made once: message i reads into slot slot_of[i]. */
+  struct mmsghdr* messages;
+  struct iovec* iovs;
+  udp_address_t* names;
+  uint32_t* slot_of;
+  uint8_t* scratch; /* datagrams that find no armed slot are read here and dropped */
+  napi_ref views_ref, offsets_ref, capacities_ref, batch_ref, sources_ref, ports_ref, callback_ref, resource_ref;
+  napi_async_context async_context;
+  int closing;       /* udpCloseReader() (or the finalizer) started closing */
+  int handle_closed; /* uv_close finished */
+  int finalized;     /* the JS handle is gone */
+  int stopped;       /* polling stopped after an error */
+} udp_reader_t;
+
+static void reader_free(udp_reader_t* r) {
+  free(r->data);
+  free(r->capacity);
+  free(r->messages);
+  free(r->iovs);
+  free(r->names);
+  free(r->slot_of);
+  free(r->scratch);
+  free(r);
+}
+
+static void reader_on_close(uv_handle_t* handle) {
+  udp_reader_t* r = (udp_reader_t*)handle->data;
+  r->handle_closed = 1;
+  if (r->finalized) reader_free(r);
+}
+
+static void reader_delete_refs(udp_reader_t* r) {
+  napi_env env = r->env;
+  napi_ref* refs[] = {&r->views_ref, &r->offsets_ref, &r->capacities_ref, &r->batch_ref,
+                      &r->sources_ref, &r->ports_ref, &r->callback_ref, &r->resource_ref};
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+    if (*refs[i] != NULL) {
+      napi_delete_reference(env, *refs[i]);
+      *refs[i] = NULL;
+    }
+  }
+  if (r->async_context != NULL) {
+    napi_async_destroy(env, r->async_context);
+    r->async_context = NULL;
+  }
+}
+
+static void reader_begin_close(udp_reader_t* r) {
+  if (r->closing) return;
+  r->closing = 1;
+  uv_poll_stop(&r->poll);
+  reader_delete_refs(r);
+  uv_close((uv_handle_t*)&r->poll, reader_on_close);
+}
+
+static void reader_finalize(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  udp_reader_t* r = (udp_reader_t*)data;
+  r->finalized = 1;
+  if (!r->closing) reader_begin_close(r);
+  if (r->handle_closed) reader_free(r);
+}
+
+/* Re-reads slot s from the JS arrays; leaves it unarmed unless views[s] is a Uint8Array with room. */
+static void reader_refresh_slot(udp_reader_t* r, napi_value views, uint32_t s) {
+  r->data[s] = NULL;
+  napi_value view;
+  void* data = NULL;
+  size_t length = 0;
+  if (napi_get_element(r->env, views, s, &view) != napi_ok || !get_typed(r->env, view, napi_uint8_array, &data, &length)) return;
+  int32_t offset = r->offsets[s], capacity = r->capacities[s];
+  if (offset < 0 || capacity <= 0 || (size_t)offset + (size_t)capacity > length) return;
+  r->data[s] = (uint8_t*)data + offset;
+  r->capacity[s] = (uint32_t)capacity;
+}
+
+/* Refreshes every unarmed slot (the ones just consumed, and the ones JS could not fill before). */
+static void reader_refresh(udp_reader_t* r) {
+  napi_value views;
+  if (napi_get_reference_value(r->env, r->views_ref, &views) != napi_ok || views == NULL) return;
+  for (uint32_t s = 0; s < r->budget; s++) {
+    if (r->data[s] == NULL) reader_refresh_slot(r, views, s);
+  }
+}
+
+/* Calls callback(count, noBuffer, oversize, softErrors, error); returns 0 if the reader was closed meanwhile. */
+static int reader_deliver(udp_reader_t* r, uint32_t count, uint32_t no_buffer, uint32_t oversize, uint32_t soft, napi_value error) {
+  napi_env env = r->env;
+  napi_value callback, resource, argv[5], result;
+  if (napi_get_reference_value(env, r->callback_ref, &callback) != napi_ok || callback == NULL) return 0;
+  napi_get_reference_value(env, r->resource_ref, &resource);
+  napi_create_uint32(env, count, &argv[0]);
+  napi_create_uint32(env, no_buffer, &argv[1]);
+  napi_create_uint32(env, oversize, &argv[2]);
+  napi_create_uint32(env, soft, &argv[3]);
+  argv[4] = error != NULL ? error : make_undefined(env);
+  napi_status status = napi_make_callback(env, r->async_context, resource, callback, 5, argv, &result);
+  if (status != napi_ok) {
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending) {
+      napi_value exception;
+      napi_get_and_clear_last_exception(env, &exception);
+      /* As for any event handler that throws: 'uncaughtException', not an abort. */
+      napi_fatal_exception(env, exception);
+    }
+  }
+  if (r->closing) return 0;
+  reader_refresh(r);
+  return 1;
+}
+
+/* Sets up messages[0 .. n) over the armed slots, at most `want`; returns n. */
+static uint32_t reader_gather(udp_reader_t* r, uint32_t want) {
+  uint32_t n = 0;
+  for (uint32_t s = 0; s < r->budget && n < want; s++) {
+    if (r->data[s] == NULL) continue;
+    r->iovs[n].iov_base = r->data[s];
+    r->iovs[n].iov_len = r->capacity[s];
+    struct msghdr* h = &r->messages[n].msg_hdr;
+    h->msg_name = &r->names[n];
+    h->msg_namelen = sizeof r->names[n];
+    h->msg_iov = &r->iovs[n];
+    h->msg_iovlen = 1;
+    h->msg_control = NULL;
+    h->msg_controllen = 0;
+    h->msg_flags = 0;
+    r->slot_of[n] = s;
+    n++;
+  }
+  return n;
+}
+
+/* Sets up messages[0 .. n) all over the scratch buffer (the datagrams are dropped); returns n. */
+static uint32_t reader_gather_scratch(udp_reader_t* r, uint32_t want) {
+  r->iovs[0].iov_base = r->scratch;
+  r->iovs[0].iov_len = SCRATCH_SIZE;
+  for (uint32_t i = 0; i < want; i++) {
+    struct msghdr* h = &r->messages[i].msg_hdr;
+    memset(h, 0, sizeof *h);
+    h->msg_iov = &r->iovs[0];
+    h->msg_iovlen = 1;
+  }
+  return want;
+}
+
+/* Errors a receive reports that concern one datagram or one moment, not the socket: counted, reading goes on. */
+static int receive_error_is_soft(int err) {
+  return err == ECONNREFUSED || err == EHOSTUNREACH || err == ENETUNREACH || err == EMSGSIZE || err == ENOBUFS ||
+         err == ENOMEM || err == ETIMEDOUT || err == EPROTO || err == ENOPROTOOPT || err == EHOSTDOWN || err == ENONET;
+}
+
+static void reader_on_poll(uv_poll_t* handle, int status, int events) {
+  (void)events;
+  udp_reader_t* r = (udp_reader_t*)handle->data;
+  if (r->closing || r->stopped) return;
+  napi_env env = r->env;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+
+  uint32_t count = 0, no_buffer = 0, oversize = 0, soft = 0, done = 0;
+  napi_value error = NULL;
+  int err = 0;
+  const char* syscall = "recvmmsg";
+  if (status < 0) {
+    err = -status;
+    syscall = "uv_poll";
+  }
+  int gave_up = 0; /* no armed slot even after asking JavaScript to re-arm */
+  while (err == 0 && done < r->budget) {
+    uint32_t want = r->budget - done;
+    uint32_t n = reader_gather(r, want);
+    if (n == 0 && !gave_up) {
+      /* Out of armed slots: hand over what we have, let JavaScript re-arm, carry on. */
+      if (!reader_deliver(r, count, no_buffer, oversize, soft, NULL)) goto done;
+      count = no_buffer = oversize = soft = 0;
+      n = reader_gather(r, want);
+      if (n == 0) gave_up = 1;
+    }
+    int scratch = n == 0;
+    if (scratch) n = reader_gather_scratch(r, want);
+    int got;
+    do {
+      got = recvmmsg(r->fd, r->messages, n, MSG_DONTWAIT, NULL);
+    } while (got < 0 && errno == EINTR);
+    if (got < 0) {
+      int e = errno;
+      if (e == EAGAIN || e == EWOULDBLOCK) break;
+      if (receive_error_is_soft(e)) {
+        soft++;
+        break; /* level-triggered: the next poll reads what is left */
+      }
+      err = e;
+      break;
+    }
+    done += (uint32_t)got;
+    if (scratch) {
+      no_buffer += (uint32_t)got;
+    } else {
+      for (int i = 0; i < got; i++) {
+        struct mmsghdr* m = &r->messages[i];
+        uint32_t s = r->slot_of[i];
+        if (m->msg_hdr.msg_flags & MSG_TRUNC) {
+          oversize++;
+          continue; /* the slot stays armed */
+        }
+        r->batch[2 * count] = (int32_t)s;
+        r->batch[2 * count + 1] = (int32_t)m->msg_len;
+        uint8_t* source = r->sources + (size_t)count * ADDRESS_BYTES;
+        const udp_address_t* name = &r->names[i];
+        if (name->sa.sa_family == AF_INET6) {
+          memcpy(source, &name->in6.sin6_addr, 16);
+          r->ports[count] = ntohs(name->in6.sin6_port);
+        } else {
+          memcpy(source, &name->in4.sin_addr, 4);
+          memset(source + 4, 0, ADDRESS_BYTES - 4);
+          r->ports[count] = ntohs(name->in4.sin_port);
+        }
+        count++;
+        r->data[s] = NULL;
+      }
+    }
+    /* Fewer than asked: the queue is empty (or an error waits for the next call). */
+    if ((uint32_t)got < n) break;
+  }
+
+  if (err != 0) {
+    r->stopped = 1;
+    uv_poll_stop(&r->poll);
+    error = vtepkit_errno_error(env, err, syscall, NULL);
+  }
+  if (count > 0 || no_buffer > 0 || oversize > 0 || soft > 0 || error != NULL) reader_deliver(r, count, no_buffer, oversize, soft, error);
+done:
+  napi_close_handle_scope(env, scope);
+}
+
+/*
+ * udpCreateReader(fd, budget, views: Array, offsets: Int32Array, capacities: Int32Array,
+ *                 batch: Int32Array(2 * budget), sources: Uint8Array(16 * budget),
+ *                 ports: Int32Array(budget), callback) -> reader
+ * Arms every slot from views/offsets/capacities and starts polling.
+ */
+static napi_value udp_create_reader(napi_env env, napi_callback_info info) {
+  GET_ARGS(9);
+  int32_t fd, budget;
+  bool is_array = false;
+  uint32_t views_length = 0;
+  int32_t *offsets = NULL, *capacities = NULL, *batch = NULL, *ports = NULL;
+  uint8_t* sources = NULL;
+  size_t offsets_length = 0, capacities_length = 0, batch_length = 0, sources_length = 0, ports_length = 0;
+  napi_valuetype callback_type;
+  if (!get_int32(env, argv[0], &fd) || fd < 0 || !get_int32(env, argv[1], &budget) || budget < 1 || budget > BUDGET_MAX ||
+      napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[2], &views_length) != napi_ok || views_length < (uint32_t)budget ||
+      !get_typed(env, argv[3], napi_int32_array, (void**)&offsets, &offsets_length) || offsets_length < (size_t)budget ||
+      !get_typed(env, argv[4], napi_int32_array, (void**)&capacities, &capacities_length) || capacities_length < (size_t)budget ||
+      !get_typed(env, argv[5], napi_int32_array, (void**)&batch, &batch_length) || batch_length < 2 * (size_t)budget ||
+      !get_typed(env, argv[6], napi_uint8_array, (void**)&sources, &sources_length) || sources_length < ADDRESS_BYTES * (size_t)budget ||
+      !get_typed(env, argv[7], napi_int32_array, (void**)&ports, &ports_length) || ports_length < (size_t)budget ||
+      napi_typeof(env, argv[8], &callback_type) != napi_ok || callback_type != napi_function) {
+    return throw_arg(env, "udpCreateReader(fd, budget, views, offsets, capacities, batch, sources, ports, callback)");
+  }
+
+  udp_reader_t* r = (udp_reader_t*)calloc(1, sizeof *r);
+  if (r == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
+  r->env = env;
+  r->fd = fd;
+  r->budget = (uint32_t)budget;
+  r->offsets = offsets;
+  r->capacities = capacities;
+  r->batch = batch;
+  r->sources = sources;
+  r->ports = ports;
+  r->data = (uint8_t**)calloc((size_t)budget, sizeof *r->data);
+  r->capacity = (uint32_t*)calloc((size_t)budget, sizeof *r->capacity);
+  r->messages = (struct mmsghdr*)calloc((size_t)budget, sizeof *r->messages);
+  r->iovs = (struct iovec*)calloc((size_t)budget, sizeof *r->iovs);
+  r->names = (udp_address_t*)calloc((size_t)budget, sizeof *r->names);
+  r->slot_of = (uint32_t*)calloc((size_t)budget, sizeof *r->slot_of);
+  r->scratch = (uint8_t*)malloc(SCRATCH_SIZE);
+  if (r->data == NULL || r->capacity == NULL || r->messages == NULL || r->iovs == NULL || r->names == NULL || r->slot_of == NULL ||
+      r->scratch == NULL) {
+    reader_free(r);
+    return throw_errno(env, ENOMEM, "malloc", NULL);
+  }
+
+  uv_loop_t* loop = NULL;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) {
+    reader_free(r);
+    return throw_arg(env, "no event loop");
+  }
+  int rc = uv_poll_init(loop, &r->poll, fd);
+  if (rc < 0) {
+    reader_free(r);
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
+  }
+  r->poll.data = r;
+  /* From here on the handle exists: failures go through reader_begin_close. */
+
+  napi_value resource, resource_name, external;
+  napi_create_object(env, &resource);
+  napi_create_string_utf8(env, "vtepkit:UdpRead", NAPI_AUTO_LENGTH, &resource_name);
+  if (napi_async_init(env, resource, resource_name, &r->async_context) != napi_ok ||
+      napi_create_reference(env, argv[2], 1, &r->views_ref) != napi_ok ||
+      napi_create_reference(env, argv[3], 1, &r->offsets_ref) != napi_ok ||
+      napi_create_reference(env, argv[4], 1, &r->capacities_ref) != napi_ok ||
+      napi_create_reference(env, argv[5], 1, &r->batch_ref) != napi_ok ||
+      napi_create_reference(env, argv[6], 1, &r->sources_ref) != napi_ok ||
+      napi_create_reference(env, argv[7], 1, &r->ports_ref) != napi_ok ||
+      napi_create_reference(env, argv[8], 1, &r->callback_ref) != napi_ok ||
+      napi_create_reference(env, resource, 1, &r->resource_ref) != napi_ok ||
+      napi_create_external(env, r, reader_finalize, NULL, &external) != napi_ok) {
+    r->finalized = 1;
+    reader_begin_close(r);
+    return throw_arg(env, "udpCreateReader: out of memory");
+  }
+  for (uint32_t s = 0; s < r->budget; s++) reader_refresh_slot(r, argv[2], s);
+
+  rc = uv_poll_start(&r->poll, UV_READABLE, reader_on_poll);
+  if (rc < 0) {
+    reader_begin_close(r);
+    return throw_errno(env, -rc, "uv_poll_start", NULL);
+  }
+  return external;
+}
+
+/* udpCloseReader(reader): stop polling and drop the references to the JS arrays. Idempotent. */
+static napi_value udp_close_reader(napi_env env, napi_callback_info info) {
+  GET_ARGS(1);
+  void* data = NULL;
+  napi_valuetype type;
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+    return throw_arg(env, "udpCloseReader(reader)");
+  }
+  reader_begin_close((udp_reader_t*)data);
+  return make_undefined(env);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Registration                                                              */
+/* ------------------------------------------------------------------------- */
+
+napi_status vtepkit_udp_init(napi_env env, napi_value exports) {
+  napi_property_descriptor properties[] = {
+      {"udpSocket", NULL, udp_socket, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSetOption", NULL, udp_set_option, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpGetOption", NULL, udp_get_option, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpBind", NULL, udp_bind, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpLocalAddress", NULL, udp_local_address, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSetMulticastInterface", NULL, udp_set_multicast_interface, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpAddMembership", NULL, udp_add_membership, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpSendBatch", NULL, udp_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpCreateReader", NULL, udp_create_reader, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"udpCloseReader", NULL, udp_close_reader, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  return napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
+}
