@@ -83,6 +83,8 @@ export interface LinkCounters {
   /** The same, on the way in (underlay → port) and on the way out (port → underlay). */
   rxDrops?: Record<string, number>;
   txDrops?: Record<string, number>;
+  /** The link's UDP socket (shared by the links on it): datagrams dropped before a link was known, and send failures. */
+  underlay?: { badHeader: number; unknownVni: number; oversize: number; noBuffer: number; txErrors: number };
 }
 
 export interface LinkInfo extends LinkConfig {

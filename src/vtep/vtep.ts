@@ -31,6 +31,7 @@ import { SecurityAssociation } from '../esp/sa.js';
 import { EspError, EspStatus, espStatusName } from '../esp/errors.js';
 import { RawEspTransport, rawSocketMissing } from '../io/raw.js';
 import { UdpTransport } from '../io/udp.js';
+import { BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
 import { BufferPool, type BufferPoolOptions, type PacketBuffer } from '../pool/index.js';
 import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js';
 import { flowHash, hashToPort } from '../wire/flowhash.js';
@@ -81,6 +82,11 @@ export interface VtepOptions {
   fdb?: Omit<FdbOptions, 'port' | 'learning' | 'ageing' | 'proxy'>;
   /** MTU of the underlay, to derive each link's default MTU. Default 1500. */
   underlayMtu?: number;
+  /**
+   * The UDP underlay: 'batch' (the addon's sendmmsg/recvmmsg, no allocation per
+   * datagram), 'dgram' (node:dgram), or 'auto' (default: batch when the addon is built).
+   */
+  underlay?: 'auto' | 'batch' | 'dgram';
 }
 
 /** Drop reasons, one counter each (LinkCounters.drops shows the non-zero ones by name). */
@@ -123,7 +129,10 @@ class Counters {
 /** One UDP socket, shared by the links with the same local address, port (and group). */
 interface Underlay {
   key: string;
-  transport: UdpTransport;
+  /** node:dgram, or (when `batch` is set instead) the addon's sendmmsg/recvmmsg socket. */
+  transport: UdpTransport | undefined;
+  batch: BatchUdpTransport | undefined;
+  family: 4 | 6;
   kind: 'vxlan' | 'geneve';
   links: Map<number, Link>;
   /** Packets at the socket that belong to no link: bad headers, unknown VNIs. */
@@ -186,6 +195,10 @@ export class Vtep implements VtepApi {
   private readonly links = new Map<string, Link>();
   private readonly underlays = new Map<string, Underlay>();
   private readonly underlayMtu: number;
+  private readonly underlayKind: 'auto' | 'batch' | 'dgram';
+  private readonly scratch16 = new Uint8Array(16);
+  /** Pinned learnt remotes by IPv4 address and port (address * 65536 + port): no string per packet. */
+  private readonly learntIpv4 = new Map<number, number>();
   private readonly vxlanFields = new VxlanFields();
   private readonly geneveFields = new GeneveFields();
   /** Scratch for delivering a received datagram's inner frame without a pool copy. */
@@ -210,6 +223,8 @@ export class Vtep implements VtepApi {
   constructor(options: VtepOptions = {}) {
     this.pool = new BufferPool(options.pool);
     this.underlayMtu = integer(options.underlayMtu ?? 1500, 'underlayMtu', 576, 65535);
+    this.underlayKind = options.underlay ?? 'auto';
+    check(['auto', 'batch', 'dgram'].includes(this.underlayKind), 'underlay', `underlay must be auto, batch or dgram, got ${JSON.stringify(options.underlay)}`);
     this.fdb = new Fdb({ ...options.fdb });
   }
 
@@ -296,7 +311,7 @@ export class Vtep implements VtepApi {
     }
     let createdUnderlay = false;
     if (underlay === undefined) {
-      const transport = await UdpTransport.open({
+      const socketOptions = {
         port: dstport,
         family,
         ...(config.group === undefined && config.local !== undefined ? { address: config.local } : {}),
@@ -304,19 +319,30 @@ export class Vtep implements VtepApi {
         ...(config.group !== undefined && config.dev !== undefined ? { multicastInterface: interfaceAddress(config.dev, family) } : {}),
         ...(config.group !== undefined && config.local !== undefined && config.dev === undefined ? { multicastInterface: config.local } : {}),
         ...(ttl === undefined ? {} : { ttl }),
-      }).catch((error: unknown) => {
+      };
+      const useBatch = this.underlayKind === 'batch' || (this.underlayKind === 'auto' && isBatchUdpAvailable());
+      let batch: BatchUdpTransport | undefined;
+      let transport: UdpTransport | undefined;
+      try {
+        if (useBatch) batch = BatchUdpTransport.open({ ...socketOptions, ...(config.group === undefined ? {} : { reuseAddr: true }) });
+        else transport = await UdpTransport.open(socketOptions);
+      } catch (error) {
         throw new VtepError('SYSTEM', 'dstport', `cannot open the underlay socket: ${(error as Error).message}`);
-      });
-      underlay = { key, transport, kind, links: new Map(), badHeader: 0, unknownVni: 0 };
+      }
+      underlay = { key, transport, batch, family, kind, links: new Map(), badHeader: 0, unknownVni: 0 };
       const u = underlay;
-      transport.onMessage((message, address) => {
-        if (this.inboundSources.size !== 0 && this.inboundSources.has(address)) {
-          // An SA protects this peer: plaintext tunnel packets from it are refused, as an xfrm policy would.
-          this.countEspRequired(u, message);
-          return;
-        }
-        this.receive(u, message, 0, message.length, address);
-      });
+      if (batch !== undefined) {
+        batch.start(this.pool, (buffers, sources, ports, count) => this.receiveBatch(u, buffers, sources, ports, count));
+      } else {
+        transport!.onMessage((message, address) => {
+          if (this.inboundSources.size !== 0 && this.inboundSources.has(address)) {
+            // An SA protects this peer: plaintext tunnel packets from it are refused, as an xfrm policy would.
+            this.countEspRequired(u, message);
+            return;
+          }
+          this.receive(u, message, 0, message.length, address, null, 0);
+        });
+      }
       this.underlays.set(key, underlay);
       createdUnderlay = true;
     }
@@ -407,8 +433,8 @@ export class Vtep implements VtepApi {
       key: u.key,
       badHeader: u.badHeader,
       unknownVni: u.unknownVni,
-      rxPackets: u.transport.stats.rxPackets,
-      txErrors: u.transport.stats.txErrors,
+      rxPackets: (u.batch ?? u.transport!).stats.rxPackets,
+      txErrors: u.batch ? u.batch.stats.txErrors + u.batch.stats.txAgain : u.transport!.stats.txErrors,
     }));
   }
 
@@ -627,6 +653,7 @@ export class Vtep implements VtepApi {
     const header = link.header;
     const headerLength = header.length;
     const transport = link.underlay.transport;
+    const batch = link.underlay.batch;
     const maxFrame = link.mtu + ETHERNET_HEADER_LENGTH;
     for (let i = 0; i < count; i++) {
       const buf = frames[i]!;
@@ -660,21 +687,38 @@ export class Vtep implements VtepApi {
             }
             const remoteVni = fdb.destinationVni(destination, link.vni);
             if (remoteVni !== link.vni) this.writeVni(link, bytes, start, remoteVni);
-            const address = this.remoteAddress(destination);
-            if (this.outboundSas.size !== 0 && this.outboundSas.has(address)) {
-              this.sendEsp(link, bytes, start, total, offset, length, fdb.destinationPort(destination), address);
-            } else if (transport.send(bytes, start, total, fdb.destinationPort(destination), address)) {
+            if (this.outboundSas.size !== 0 && this.outboundSas.has(this.remoteAddress(destination))) {
+              this.sendEsp(link, bytes, start, total, offset, length, fdb.destinationPort(destination), this.remoteAddress(destination));
+            } else if (batch !== undefined ? this.queueBatch(batch, bytes, start, total, destination, kind) : transport!.send(bytes, start, total, fdb.destinationPort(destination), this.remoteAddress(destination))) {
               counters.txPackets++;
               counters.txBytes += length;
             } else {
               drops[DROP['tx-error']]!++;
             }
-            if (remoteVni !== link.vni) this.writeVni(link, bytes, start, link.vni);
+            if (remoteVni !== link.vni) {
+              // The batched socket reads the bytes at flush: send before the VNI is written back.
+              batch?.flush();
+              this.writeVni(link, bytes, start, link.vni);
+            }
           }
         }
       }
-      this.pool.release(buf);
+      if (batch === undefined) this.pool.release(buf);
     }
+    if (batch !== undefined) {
+      // One sendmmsg for the whole batch, then the buffers go back (the kernel has copied them).
+      batch.flush();
+      this.pool.releaseBatch(frames, count);
+    }
+  }
+
+  /** Queues one tunnel packet on the batched socket; the datagram leaves at flush(). */
+  private queueBatch(batch: BatchUdpTransport, bytes: Uint8Array, start: number, total: number, destination: number, kind: number): boolean {
+    const fdb = this.fdb;
+    const port = fdb.destinationPort(destination);
+    if (kind === DESTINATION_IPV4) return batch.queueIpv4(bytes, start, total, fdb.destinationIpv4(destination), port);
+    fdb.copyDestinationIpv6(destination, this.scratch16, 0);
+    return batch.queue(bytes, start, total, this.scratch16, 0, port);
   }
 
   private writeVni(link: Link, bytes: Uint8Array, start: number, vni: number): void {
@@ -700,7 +744,30 @@ export class Vtep implements VtepApi {
   }
 
   /** A datagram at an underlay socket: tunnel header, link by VNI, learn, deliver. */
-  private receive(underlay: Underlay, message: Uint8Array, start: number, end: number, address: string): void {
+  /** A batch from the addon's socket: each datagram in a pool buffer, its source in `sources` (16 bytes each). */
+  private receiveBatch(underlay: Underlay, buffers: PacketBuffer[], sources: Uint8Array, ports: Int32Array, count: number): void {
+    void ports;
+    const espPolicy = this.inboundSources.size !== 0;
+    for (let i = 0; i < count; i++) {
+      const buf = buffers[i]!;
+      if (espPolicy) {
+        const text = underlay.family === 4 ? `${sources[i * 16]}.${sources[i * 16 + 1]}.${sources[i * 16 + 2]}.${sources[i * 16 + 3]}` : '';
+        if (this.inboundSources.has(text)) {
+          this.countEspRequired(underlay, buf.bytes.subarray(buf.offset, buf.offset + buf.length));
+          continue;
+        }
+      }
+      this.receive(underlay, buf.bytes, buf.offset, buf.offset + buf.length, '', sources, i * 16);
+    }
+    this.pool.releaseBatch(buffers, count);
+  }
+
+  /**
+   * A tunnel packet at [start, end) of `message`. The sender is `address` (text,
+   * from node:dgram or the raw ESP socket) or, from the batched socket, the 16
+   * bytes at `sources[sourceOffset]`.
+   */
+  private receive(underlay: Underlay, message: Uint8Array, start: number, end: number, address: string, sources: Uint8Array | null, sourceOffset: number): void {
     let vni: number;
     let innerOffset: number;
     let dontLearn = false;
@@ -754,7 +821,8 @@ export class Vtep implements VtepApi {
       return;
     }
     if (link.learning && !dontLearn) {
-      const result = this.fdb.learnAt(vni, message, innerOffset + 6, this.remoteId(address, link));
+      const remote = sources === null ? this.remoteId(address, link) : this.remoteIdFromBytes(sources, sourceOffset, underlay.family, link);
+      const result = this.fdb.learnAt(vni, message, innerOffset + 6, remote);
       if (result === LEARN_DROP_STATIC) {
         // Linux: a frame from a MAC pinned elsewhere by a static entry is dropped.
         counters.rxDrops[DROP['static-move']]!++;
@@ -828,8 +896,8 @@ export class Vtep implements VtepApi {
     }
     const udpOffset = view.offset + ip.headerLength;
     for (const underlay of this.underlays.values()) {
-      if (underlay.transport.port === udp.destinationPort) {
-        this.receive(underlay, bytes, udpOffset + 8, udpOffset + udp.length, source);
+      if ((underlay.batch ?? underlay.transport!).port === udp.destinationPort) {
+        this.receive(underlay, bytes, udpOffset + 8, udpOffset + udp.length, source, null, 0);
         return;
       }
     }
@@ -852,9 +920,28 @@ export class Vtep implements VtepApi {
         // Bounded: forget the pins (entries keep their own references).
         for (const pinned of this.learntRemotes.values()) this.fdb.unpinDestination(pinned);
         this.learntRemotes.clear();
+        this.learntIpv4.clear();
       }
       id = this.fdb.pinDestination({ dst: address, port: link.dstport });
       this.learntRemotes.set(key, id);
+    }
+    return id;
+  }
+
+  /** remoteId for a source given as bytes (the batched socket): IPv4 without any string. */
+  private remoteIdFromBytes(sources: Uint8Array, offset: number, family: 4 | 6, link: Link): number {
+    if (family === 6) {
+      let text = '';
+      for (let i = 0; i < 16; i += 2) text += `${i === 0 ? '' : ':'}${((sources[offset + i]! << 8) | sources[offset + i + 1]!).toString(16)}`;
+      return this.remoteId(text, link);
+    }
+    const address = (sources[offset]! * 0x1000000) + ((sources[offset + 1]! << 16) | (sources[offset + 2]! << 8) | sources[offset + 3]!);
+    const key = address * 65536 + link.dstport;
+    let id = this.learntIpv4.get(key);
+    if (id === undefined) {
+      id = this.remoteId(`${sources[offset]}.${sources[offset + 1]}.${sources[offset + 2]}.${sources[offset + 3]}`, link);
+      if (this.learntIpv4.size >= 65536) this.learntIpv4.clear();
+      this.learntIpv4.set(key, id);
     }
     return id;
   }
@@ -888,12 +975,25 @@ export class Vtep implements VtepApi {
   private info(link: Link, stats: boolean): LinkInfo {
     const info: LinkInfo = { ...link.config, up: link.up, mtu: link.mtu, address: formatMac(link.port.mac) };
     if (link.port.ifindex !== undefined) info.ifindex = link.port.ifindex;
-    if (stats) info.stats = link.counters.snapshot();
+    if (stats) {
+      const counters = link.counters.snapshot();
+      const u = link.underlay;
+      // What the link's socket dropped before any link could be known (shared with the other links on it).
+      counters.underlay = {
+        badHeader: u.badHeader,
+        unknownVni: u.unknownVni,
+        oversize: u.batch?.stats.rxOversize ?? 0,
+        noBuffer: u.batch?.stats.rxNoBuffer ?? 0,
+        txErrors: u.batch ? u.batch.stats.txErrors + u.batch.stats.txAgain + u.batch.stats.txInvalid : u.transport!.stats.txErrors,
+      };
+      info.stats = counters;
+    }
     return info;
   }
 
   private dropUnderlay(underlay: Underlay): void {
-    underlay.transport.close();
+    underlay.batch?.close();
+    underlay.transport?.close();
     this.underlays.delete(underlay.key);
   }
 

@@ -55,7 +55,7 @@ export interface LinkStats {
   name: string;
   address: string;
   up: boolean;
-  stats: { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; rxDropped: number; txDropped: number; drops: Record<string, number> };
+  stats: { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number; rxDropped: number; txDropped: number; drops: Record<string, number>; underlay?: { oversize: number; badHeader: number; unknownVni: number } };
 }
 
 export async function linkStats(ns: string, socket: string, name: string): Promise<LinkStats> {

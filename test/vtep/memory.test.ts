@@ -8,6 +8,7 @@ import type { MemoryPort } from '../../src/vtep/ports.js';
 import { EtherType, encodeEthernet, MAC_BROADCAST, parseMac } from '../../src/wire/ethernet.js';
 import { encodeVxlan } from '../../src/wire/vxlan.js';
 import { UdpTransport } from '../../src/io/udp.js';
+import { isBatchUdpAvailable } from '../../src/io/udp-batch.js';
 
 const A_MAC = parseMac('02:00:00:00:00:0a');
 const B_MAC = parseMac('02:00:00:00:00:0b');
@@ -26,15 +27,22 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('vtep: two engines over loopback UDP with memory ports', () => {
+for (const underlay of ['batch', 'dgram'] as const) describe(`vtep: two engines over loopback UDP (${underlay}) with memory ports`, () => {
   let a: Vtep;
   let b: Vtep;
   let portA: MemoryPort;
   let portB: MemoryPort;
 
+  before(function () {
+    if (underlay === 'batch' && !isBatchUdpAvailable()) {
+      console.log('      SKIPPED: the addon is not built (npm run build:addon)');
+      this.skip();
+    }
+  });
+
   beforeEach(async () => {
-    a = new Vtep();
-    b = new Vtep();
+    a = new Vtep({ underlay });
+    b = new Vtep({ underlay });
     // A random high port keeps parallel runs apart; both ends use it as dstport.
     const dstport = 20000 + Math.floor(Math.random() * 20000);
     await a.addLink({ name: 'vxa', type: 'vxlan', vni: 100, dstport, local: '127.0.0.1', remote: '127.0.0.2', port: 'memory' });
@@ -68,6 +76,8 @@ describe('vtep: two engines over loopback UDP with memory ports', () => {
   });
 
   it('counts drops instead of sending: link down, runt, too big, no destination', async () => {
+    // The batched underlay keeps receive buffers armed; nothing else may stay out of the pool.
+    const armed = a.pool.inUse;
     await a.setLink('vxa', { up: false });
     portA.inject(frame(MAC_BROADCAST, A_MAC));
     await a.setLink('vxa', { up: true });
@@ -78,7 +88,7 @@ describe('vtep: two engines over loopback UDP with memory ports', () => {
     const stats = a.showLinks({ name: 'vxa', stats: true })[0]!.stats!;
     expect(stats.drops).to.deep.equal({ 'link-down': 1, runt: 1, 'too-big': 1, 'no-destination': 1 });
     expect(stats.txPackets).to.equal(0);
-    expect(a.pool.inUse).to.equal(0);
+    expect(a.pool.inUse).to.equal(armed);
   });
 
   it('survives garbage at the UDP port: counted, never delivered', async () => {
