@@ -35,8 +35,10 @@ import { BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
 import { BufferPool, type BufferPoolOptions, type PacketBuffer } from '../pool/index.js';
 import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js';
 import { flowHash, hashToPort } from '../wire/flowhash.js';
-import { IpProtocol, Ipv4Fields, readIpv4 } from '../wire/ipv4.js';
-import { UdpFields, readUdp, writeUdp } from '../wire/udp.js';
+import { IpProtocol, Ipv4Fields, encodeIpv4, parseIpv4, readIpv4 } from '../wire/ipv4.js';
+import { encodeIpv6, parseIpv6 } from '../wire/ipv6.js';
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter, type PcapSink } from '../wire/pcap.js';
+import { UdpFields, encodeUdp, readUdp, writeUdp } from '../wire/udp.js';
 import { WireError } from '../wire/errors.js';
 import {
   GENEVE_PORT,
@@ -158,6 +160,9 @@ interface Link {
   gbp: boolean;
   counters: Counters;
   addresses: string[];
+  /** Packet capture taps (docs/vtep.md): frames at the port, tunnel packets at the underlay. */
+  captureTap: PcapWriter | undefined;
+  captureUnderlay: PcapWriter | undefined;
 }
 
 function check(condition: boolean, field: string, message: string): void {
@@ -370,6 +375,8 @@ export class Vtep implements VtepApi {
       gbp,
       counters: new Counters(),
       addresses: [],
+      captureTap: undefined,
+      captureUnderlay: undefined,
     };
     this.fdb.setVni(vni, { learning, ageing, proxy });
     const remote = config.remote ?? config.group;
@@ -436,6 +443,49 @@ export class Vtep implements VtepApi {
       rxPackets: (u.batch ?? u.transport!).stats.rxPackets,
       txErrors: u.batch ? u.batch.stats.txErrors + u.batch.stats.txAgain : u.transport!.stats.txErrors,
     }));
+  }
+
+  /**
+   * Starts a packet capture on a link and returns the function that stops it.
+   * 'tap': the inner Ethernet frames the port gives and receives (LINKTYPE_ETHERNET).
+   * 'underlay': the tunnel packets sent and received, as raw IP packets
+   * (LINKTYPE_RAW) with the outer IP and UDP headers rebuilt from the socket's
+   * view (the kernel writes the real ones): what tcpdump on the underlay shows,
+   * but for the IP identification, TTL and checksums. The sink gets pcap bytes,
+   * valid only during the call (write them synchronously, e.g. fs.writeSync).
+   * A debugging aid: each captured packet is copied, and the underlay side parses
+   * address text per packet; with no capture, the datapath pays one field test.
+   */
+  capture(name: string, side: 'tap' | 'underlay', sink: PcapSink): () => void {
+    const link = this.link(name);
+    check(side === 'tap' || side === 'underlay', 'side', `side must be tap or underlay, got ${JSON.stringify(side)}`);
+    check(typeof sink === 'function', 'sink', 'sink must be a function taking pcap bytes');
+    const writer = new PcapWriter(side === 'tap' ? LINKTYPE_ETHERNET : LINKTYPE_RAW, sink);
+    if (side === 'tap') link.captureTap = writer;
+    else link.captureUnderlay = writer;
+    return () => {
+      if (link.captureTap === writer) link.captureTap = undefined;
+      if (link.captureUnderlay === writer) link.captureUnderlay = undefined;
+    };
+  }
+
+  private readonly captureScratch = new Uint8Array(65535 + 48);
+
+  /** Writes outer IP + UDP in front of a copy of the tunnel packet, for the underlay capture. */
+  private captureOuter(link: Link, bytes: Uint8Array, start: number, length: number, source: string, destination: string, sourcePort: number, destinationPort: number): void {
+    const out = this.captureScratch;
+    const family = isIP(destination) === 6 || isIP(source) === 6 ? 6 : 4;
+    const ipLength = family === 4 ? 20 : 40;
+    if (length + ipLength + 8 > out.length) return;
+    try {
+      if (family === 4) encodeIpv4({ source: parseIpv4(source || '0.0.0.0'), destination: parseIpv4(destination), protocol: IpProtocol.UDP, totalLength: ipLength + 8 + length }, out, 0);
+      else encodeIpv6({ source: parseIpv6(source || '::'), destination: parseIpv6(destination), nextHeader: IpProtocol.UDP, payloadLength: 8 + length }, out, 0);
+      encodeUdp({ sourcePort, destinationPort, length: 8 + length }, out, ipLength);
+    } catch {
+      return;
+    }
+    out.set(bytes.subarray(start, start + length), ipLength + 8);
+    link.captureUnderlay!.write(out, 0, ipLength + 8 + length);
   }
 
   async addAddress(dev: string, cidr: string): Promise<void> {
@@ -660,6 +710,7 @@ export class Vtep implements VtepApi {
       const bytes = buf.bytes;
       const offset = buf.offset;
       const length = buf.length;
+      if (link.captureTap !== undefined) link.captureTap.write(bytes, offset, length);
       if (!link.up) {
         drops[DROP['link-down']]!++;
       } else if (length < ETHERNET_HEADER_LENGTH) {
@@ -687,6 +738,9 @@ export class Vtep implements VtepApi {
             }
             const remoteVni = fdb.destinationVni(destination, link.vni);
             if (remoteVni !== link.vni) this.writeVni(link, bytes, start, remoteVni);
+            if (link.captureUnderlay !== undefined) {
+              this.captureOuter(link, bytes, start, total, link.config.local ?? '', this.remoteAddress(destination), link.dstport, fdb.destinationPort(destination));
+            }
             if (this.outboundSas.size !== 0 && this.outboundSas.has(this.remoteAddress(destination))) {
               this.sendEsp(link, bytes, start, total, offset, length, fdb.destinationPort(destination), this.remoteAddress(destination));
             } else if (batch !== undefined ? this.queueBatch(batch, bytes, start, total, destination, kind) : transport!.send(bytes, start, total, fdb.destinationPort(destination), this.remoteAddress(destination))) {
@@ -751,7 +805,7 @@ export class Vtep implements VtepApi {
     for (let i = 0; i < count; i++) {
       const buf = buffers[i]!;
       if (espPolicy) {
-        const text = underlay.family === 4 ? `${sources[i * 16]}.${sources[i * 16 + 1]}.${sources[i * 16 + 2]}.${sources[i * 16 + 3]}` : '';
+        const text = this.sourceText(sources, i * 16, underlay.family);
         if (this.inboundSources.has(text)) {
           this.countEspRequired(underlay, buf.bytes.subarray(buf.offset, buf.offset + buf.length));
           continue;
@@ -816,6 +870,10 @@ export class Vtep implements VtepApi {
     }
     const counters = link.counters;
     const innerLength = end - innerOffset;
+    if (link.captureUnderlay !== undefined) {
+      const from = address !== '' ? address : sources === null ? '' : this.sourceText(sources, sourceOffset, underlay.family);
+      this.captureOuter(link, message, start, end - start, from, link.config.local ?? (underlay.family === 4 ? '0.0.0.0' : '::'), link.dstport, link.dstport);
+    }
     if (innerLength < ETHERNET_HEADER_LENGTH) {
       counters.rxDrops[DROP.runt]!++;
       return;
@@ -838,6 +896,7 @@ export class Vtep implements VtepApi {
     frame.bytes = message;
     frame.offset = innerOffset;
     frame.length = innerLength;
+    if (link.captureTap !== undefined) link.captureTap.write(message, innerOffset, innerLength);
     if (link.port.writeFrames(this.rxFrame, 1) === 1) {
       counters.rxPackets++;
       counters.rxBytes += innerLength;
@@ -928,18 +987,22 @@ export class Vtep implements VtepApi {
     return id;
   }
 
+  /** A source address from the batched socket as text (capture, IPv6 learning). */
+  private sourceText(sources: Uint8Array, offset: number, family: 4 | 6): string {
+    if (family === 4) return `${sources[offset]}.${sources[offset + 1]}.${sources[offset + 2]}.${sources[offset + 3]}`;
+    let text = '';
+    for (let i = 0; i < 16; i += 2) text += `${i === 0 ? '' : ':'}${((sources[offset + i]! << 8) | sources[offset + i + 1]!).toString(16)}`;
+    return text;
+  }
+
   /** remoteId for a source given as bytes (the batched socket): IPv4 without any string. */
   private remoteIdFromBytes(sources: Uint8Array, offset: number, family: 4 | 6, link: Link): number {
-    if (family === 6) {
-      let text = '';
-      for (let i = 0; i < 16; i += 2) text += `${i === 0 ? '' : ':'}${((sources[offset + i]! << 8) | sources[offset + i + 1]!).toString(16)}`;
-      return this.remoteId(text, link);
-    }
+    if (family === 6) return this.remoteId(this.sourceText(sources, offset, 6), link);
     const address = (sources[offset]! * 0x1000000) + ((sources[offset + 1]! << 16) | (sources[offset + 2]! << 8) | sources[offset + 3]!);
     const key = address * 65536 + link.dstport;
     let id = this.learntIpv4.get(key);
     if (id === undefined) {
-      id = this.remoteId(`${sources[offset]}.${sources[offset + 1]}.${sources[offset + 2]}.${sources[offset + 3]}`, link);
+      id = this.remoteId(this.sourceText(sources, offset, 4), link);
       if (this.learntIpv4.size >= 65536) this.learntIpv4.clear();
       this.learntIpv4.set(key, id);
     }

@@ -8,6 +8,15 @@ import type { MemoryPort } from '../../src/vtep/ports.js';
 import { EtherType, encodeEthernet, MAC_BROADCAST, parseMac } from '../../src/wire/ethernet.js';
 import { encodeVxlan } from '../../src/wire/vxlan.js';
 import { UdpTransport } from '../../src/io/udp.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as join_ } from 'node:path';
+import { LINKTYPE_ETHERNET, LINKTYPE_RAW, readPcap } from '../../src/wire/pcap.js';
+import { ENCAP_FORCE_VXLAN, decapsulate } from '../../src/wire/encap.js';
+import { tsharkMissing } from '../helpers/judges.js';
+
+const dstportOf = (v: Vtep): number => v.showLinks()[0]!.dstport!;
 import { isBatchUdpAvailable } from '../../src/io/udp-batch.js';
 
 const A_MAC = parseMac('02:00:00:00:00:0a');
@@ -73,6 +82,39 @@ for (const underlay of ['batch', 'dgram'] as const) describe(`vtep: two engines 
     const [info] = a.showLinks({ name: 'vxa', stats: true });
     expect(info!.stats).to.include({ txPackets: 1, rxPackets: 1 });
     expect(info!.mtu).to.equal(1450);
+  });
+
+  it('captures both sides to pcap: frames at the port, tunnel packets with outer IP/UDP at the underlay (tshark agrees)', async () => {
+    const tapChunks: Uint8Array[] = [];
+    const underlayChunks: Uint8Array[] = [];
+    const stopTap = a.capture('vxa', 'tap', (chunk) => tapChunks.push(Uint8Array.from(chunk)));
+    const stopUnderlay = a.capture('vxa', 'underlay', (chunk) => underlayChunks.push(Uint8Array.from(chunk)));
+    portA.inject(frame(MAC_BROADCAST, A_MAC));
+    await until(() => portB.delivered.length === 1, 'the broadcast at B');
+    portB.inject(frame(A_MAC, B_MAC, 80, 0x44));
+    await until(() => portA.delivered.length === 1, 'the reply at A');
+    stopTap();
+    stopUnderlay();
+    portA.inject(frame(MAC_BROADCAST, A_MAC)); // not captured any more
+    const join = (chunks: Uint8Array[]): Uint8Array => Uint8Array.from(chunks.flatMap((c) => [...c]));
+    const tap = readPcap(join(tapChunks));
+    expect(tap.linkType).to.equal(LINKTYPE_ETHERNET);
+    expect(tap.records.map((r) => r.data.length)).to.deep.equal([64, 80]);
+    const underlay = readPcap(join(underlayChunks));
+    expect(underlay.linkType).to.equal(LINKTYPE_RAW);
+    const packets = underlay.records.map((r) => decapsulate(r.data, { layer: 'ip', mode: ENCAP_FORCE_VXLAN }));
+    expect(packets.map((p) => [p.vni, p.innerLength])).to.deep.equal([[100, 64], [100, 80]]);
+    if (tsharkMissing()) return;
+    const dir = mkdtempSync(join_(tmpdir(), 'vtepkit-capture-'));
+    try {
+      writeFileSync(join_(dir, 'u.pcap'), join(underlayChunks));
+      const r = spawnSync('tshark', ['-r', join_(dir, 'u.pcap'), '-d', `udp.port==${dstportOf(a)},vxlan`, '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'vxlan.vni'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).to.equal(0);
+      const lines = r.stdout.trim().split('\n').map((l) => l.split('\t'));
+      expect(lines.map((l) => [l[0]!.split(',')[0], l[1]!.split(',')[0], l[2]])).to.deep.equal([['127.0.0.1', '127.0.0.2', '100'], ['127.0.0.2', '127.0.0.1', '100']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('counts drops instead of sending: link down, runt, too big, no destination', async () => {
