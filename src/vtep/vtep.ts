@@ -94,7 +94,7 @@ export interface VtepOptions {
 /** Drop reasons, one counter each (LinkCounters.drops shows the non-zero ones by name). */
 const DROP_REASONS = [
   'link-down', 'runt', 'too-big', 'no-destination', 'static-move', 'no-buffer', 'tx-error', 'bad-header',
-  'unknown-critical-option', 'not-ethernet', 'local-destination', 'esp-required', 'esp-seal',
+  'unknown-critical-option', 'not-ethernet', 'local-destination', 'esp-required', 'esp-seal', 'option-hook',
 ] as const;
 type DropReason = (typeof DROP_REASONS)[number];
 const DROP = Object.fromEntries(DROP_REASONS.map((r, i) => [r, i])) as Record<DropReason, number>;
@@ -163,7 +163,17 @@ interface Link {
   /** Packet capture taps (docs/vtep.md): frames at the port, tunnel packets at the underlay. */
   captureTap: PcapWriter | undefined;
   captureUnderlay: PcapWriter | undefined;
+  /** Geneve: told of each received packet's options (RFC 8926 3.5), before delivery. */
+  optionsHook: GeneveOptionsHook | undefined;
 }
+
+/**
+ * Sees the options of a received Geneve packet: bytes [optionsOffset,
+ * optionsOffset + optionsLength) of `packet`, valid only during the call (walk
+ * them with GeneveOptionCursor). Return false to drop the packet (counted as
+ * 'option-hook').
+ */
+export type GeneveOptionsHook = (vni: number, packet: Uint8Array, optionsOffset: number, optionsLength: number) => boolean | void;
 
 function check(condition: boolean, field: string, message: string): void {
   if (!condition) throw new VtepError('BAD_VALUE', field, message);
@@ -262,7 +272,7 @@ export class Vtep implements VtepApi {
     // The kernel builds the outer IP and UDP headers of a node:dgram socket: these
     // settings are its, and Node gives no way to change them per socket.
     if (config.tos !== undefined && config.tos !== 0) throw new VtepError('NOT_SUPPORTED', 'tos', 'tos: the UDP underlay (node:dgram) cannot set the outer TOS; only tos 0 is supported');
-    if (config.srcport !== undefined) throw new VtepError('NOT_SUPPORTED', 'srcport', 'srcport: the UDP underlay sends from the bound port (dstport); per-flow source ports need the batched socket path (docs/vtep.md)');
+    if (config.srcport !== undefined) throw new VtepError('NOT_SUPPORTED', 'srcport', 'srcport: the UDP underlay sends from its bound port (dstport), as one socket per port; per-flow source ports are not supported (docs/vtep.md)');
     if (config.udpChecksum === false) throw new VtepError('NOT_SUPPORTED', 'udpChecksum', 'noudpcsum: the kernel always computes UDP checksums on the underlay socket');
     const gbp = config.gbp ?? false;
     check(typeof gbp === 'boolean', 'gbp', 'gbp must be true or false');
@@ -377,6 +387,7 @@ export class Vtep implements VtepApi {
       addresses: [],
       captureTap: undefined,
       captureUnderlay: undefined,
+      optionsHook: undefined,
     };
     this.fdb.setVni(vni, { learning, ageing, proxy });
     const remote = config.remote ?? config.group;
@@ -386,6 +397,7 @@ export class Vtep implements VtepApi {
     }
     underlay.links.set(vni, link);
     this.links.set(name, link);
+    if (this.saInputs.size !== 0) this.classifySas();
     port.start(this.pool, (frames, count) => this.transmit(link, frames, count));
     return this.info(link, false);
   }
@@ -422,6 +434,7 @@ export class Vtep implements VtepApi {
     link.port.close();
     this.fdb.flush({ vni: link.vni });
     if (link.underlay.links.size === 0) this.dropUnderlay(link.underlay);
+    if (this.saInputs.size !== 0) this.classifySas();
   }
 
   showLinks(options: { name?: string; stats?: boolean } = {}): LinkInfo[] {
@@ -443,6 +456,14 @@ export class Vtep implements VtepApi {
       rxPackets: (u.batch ?? u.transport!).stats.rxPackets,
       txErrors: u.batch ? u.batch.stats.txErrors + u.batch.stats.txAgain : u.transport!.stats.txErrors,
     }));
+  }
+
+  /** Sets (or clears, with undefined) the receive hook that sees each Geneve packet's options on a link. */
+  setGeneveOptionsHook(name: string, hook: GeneveOptionsHook | undefined): void {
+    const link = this.link(name);
+    check(link.kind === 'geneve', 'name', `${name} is a ${link.kind} link; option hooks are for geneve links`);
+    check(hook === undefined || typeof hook === 'function', 'hook', 'hook must be a function or undefined');
+    link.optionsHook = hook;
   }
 
   /**
@@ -610,9 +631,24 @@ export class Vtep implements VtepApi {
       throw new VtepError('EXISTS', 'spi', (error as Error).message);
     }
     this.saInputs.set(config.spi, config);
+    this.classifySas();
+  }
+
+  /**
+   * Which SAs are outbound (src is one of our links' local addresses: traffic to
+   * dst is sealed) and which peers must send ESP (the src of the others).
+   * Recomputed whenever SAs or links change, so the order of commands does not matter.
+   */
+  private classifySas(): void {
     const locals = new Set([...this.links.values()].map((l) => l.config.local));
-    if (locals.has(config.src)) this.outboundSas.set(config.dst, sa);
-    else this.inboundSources.add(config.src);
+    this.outboundSas.clear();
+    this.inboundSources.clear();
+    for (const config of this.saInputs.values()) {
+      const sa = this.sad.get(config.spi);
+      if (sa === undefined) continue;
+      if (locals.has(config.src)) this.outboundSas.set(config.dst, sa);
+      else this.inboundSources.add(config.src);
+    }
   }
 
   xfrmStateDel(spi: number, dst: string): boolean {
@@ -622,8 +658,7 @@ export class Vtep implements VtepApi {
     this.sad.delete(spi);
     sa?.close();
     this.saInputs.delete(spi);
-    if (this.outboundSas.get(config.dst) === sa) this.outboundSas.delete(config.dst);
-    this.inboundSources.delete(config.src);
+    this.classifySas();
     return true;
   }
 
@@ -865,6 +900,10 @@ export class Vtep implements VtepApi {
       // RFC 8926 3.5.1: drop a packet with a critical option this end does not understand.
       if (link.registry!.checkCritical(message, fields.optionsOffset, fields.optionsOffset + fields.optionsLength) !== 0) {
         link.counters.rxDrops[DROP['unknown-critical-option']]!++;
+        return;
+      }
+      if (link.optionsHook !== undefined && link.optionsHook(vni, message, fields.optionsOffset, fields.optionsLength) === false) {
+        link.counters.rxDrops[DROP['option-hook']]!++;
         return;
       }
     }

@@ -7,6 +7,7 @@ import { Vtep, VtepError } from '../../src/vtep/vtep.js';
 import type { MemoryPort } from '../../src/vtep/ports.js';
 import { EtherType, encodeEthernet, MAC_BROADCAST, parseMac } from '../../src/wire/ethernet.js';
 import { encodeVxlan } from '../../src/wire/vxlan.js';
+import { GeneveOptionCursor } from '../../src/wire/geneve.js';
 import { UdpTransport } from '../../src/io/udp.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -176,5 +177,53 @@ for (const underlay of ['batch', 'dgram'] as const) describe(`vtep: two engines 
       }
     }
     expect(a.showLinks().map((l) => l.name)).to.deep.equal(['vxa']);
+  });
+});
+
+describe('vtep: Geneve options on receive (a user hook) and the critical-option rule', () => {
+  let a: Vtep;
+  let b: Vtep;
+  afterEach(async () => {
+    await a?.close();
+    await b?.close();
+  });
+
+  it('the hook sees the options sent; returning false drops and counts; an unknown critical option is dropped', async () => {
+    a = new Vtep();
+    b = new Vtep();
+    const dstport = 20000 + Math.floor(Math.random() * 20000);
+    const option = { class: 0x0102, type: 0x80, data: '0x00003039' };
+    await a.addLink({ name: 'gna', type: 'geneve', vni: 500, dstport, local: '127.0.0.1', remote: '127.0.0.2', options: [option], port: 'memory' });
+    await b.addLink({ name: 'gnb', type: 'geneve', vni: 500, dstport, local: '127.0.0.2', remote: '127.0.0.1', knownOptions: [{ class: 0x0102, type: 0x80 }], port: 'memory' });
+    await a.setLink('gna', { up: true });
+    await b.setLink('gnb', { up: true });
+    const seen: [number, number, number, string][] = [];
+    let verdict = true;
+    b.setGeneveOptionsHook('gnb', (vni, packet, offset, length) => {
+      const cursor = new GeneveOptionCursor();
+      cursor.reset(packet, offset, offset + length);
+      while (cursor.next() === 0) {
+        seen.push([vni, cursor.optionClass, cursor.type, Buffer.from(packet.subarray(cursor.dataOffset, cursor.dataOffset + cursor.dataLength)).toString('hex')]);
+      }
+      return verdict;
+    });
+    const portA = a.portOf('gna') as MemoryPort;
+    const portB = b.portOf('gnb') as MemoryPort;
+    portA.inject(frame(MAC_BROADCAST, A_MAC));
+    await until(() => portB.delivered.length === 1, 'the frame at B');
+    expect(seen).to.deep.equal([[500, 0x0102, 0x80, '00003039']]);
+    verdict = false;
+    portA.inject(frame(MAC_BROADCAST, A_MAC));
+    await until(() => b.showLinks({ stats: true })[0]!.stats!.drops['option-hook'] === 1, 'the hook drop');
+    expect(portB.delivered.length).to.equal(1);
+    // A third end that does not know the critical option drops it (RFC 8926 3.5.1).
+    b.setGeneveOptionsHook('gnb', undefined);
+    await b.deleteLink('gnb');
+    await b.addLink({ name: 'gnb', type: 'geneve', vni: 500, dstport, local: '127.0.0.2', remote: '127.0.0.1', port: 'memory' });
+    await b.setLink('gnb', { up: true });
+    portA.inject(frame(MAC_BROADCAST, A_MAC));
+    await until(() => b.showLinks({ stats: true })[0]!.stats!.drops['unknown-critical-option'] === 1, 'the critical-option drop');
+    expect((b.portOf('gnb') as MemoryPort).delivered.length).to.equal(0);
+    expect(() => a.setGeneveOptionsHook('nope', undefined)).to.throw(VtepError);
   });
 });
