@@ -3,8 +3,10 @@
  *
  * An SA asks its backend once for an {@link EspCipher} bound to its keys; per packet it calls
  * `seal` and `open` on byte offsets inside one buffer, so a backend never sees packet objects
- * and can work in place. Two backends implement it: node:crypto (`nodeBackend`, the default)
- * and node-forge (`forgeBackend`, pure JavaScript, no ChaCha20-Poly1305).
+ * and can work in place. Three backends implement it: node:crypto (`nodeBackend`, the default),
+ * node-forge (`forgeBackend`, pure JavaScript, no ChaCha20-Poly1305) and `gcmJsBackend`
+ * (gcm-backend.ts: AES-GCM only, AES from one node:crypto ECB cipher per SA and GHASH in
+ * JavaScript, opt-in because its GHASH is not constant-time with respect to cache timing).
  *
  * The packet, as the cipher sees it (offsets into `buf`):
  *
@@ -49,7 +51,7 @@ export interface EspCipher {
 }
 
 export interface EspCryptoBackend {
-  /** 'node' or 'forge', for messages and counters. */
+  /** 'node', 'forge' or 'gcm-js', for messages and counters. */
   readonly name: string;
   /** Whether this backend implements the algorithm. */
   supports(algorithm: EspAlgorithm): boolean;

@@ -19,3 +19,4 @@ export { SAD_CAPACITY_MAX, SAD_DEFAULT_CAPACITY, SaDatabase } from './sad.js';
 export type { SaDatabaseOptions } from './sad.js';
 export { POLICY_ACTION_BYPASS, POLICY_ACTION_DISCARD, POLICY_ACTION_PROTECT, PolicyRule, SecurityPolicy } from './policy.js';
 export type { PolicyAction, PolicyRuleConfig, PolicySelector, SecurityPolicyOptions } from './policy.js';
+export { AesGcmJs, gcmJsBackend } from './gcm-backend.js';

@@ -33,6 +33,7 @@ import type { EspAlgorithm } from './algorithms.js';
 import type { EspCipher, EspCryptoBackend } from './backend.js';
 import { EspError, EspStats, EspStatus, badConfig, countEspStatus, describeValue } from './errors.js';
 import { forgeBackend } from './forge-backend.js';
+import { gcmJsBackend } from './gcm-backend.js';
 import { nodeBackend } from './node-backend.js';
 import { sharedRandomPool } from './random.js';
 import type { RandomSource } from './random.js';
@@ -87,8 +88,8 @@ export interface SecurityAssociationConfig {
   /** RFC 3948 ESP-in-UDP (`encap espinudp SPORT DPORT 0.0.0.0`): true for 4500/4500. */
   udpEncapsulation?: boolean | { sourcePort?: number; destinationPort?: number };
   limits?: SaLimits;
-  /** 'node' (default), 'forge', or a backend object. */
-  backend?: 'node' | 'forge' | EspCryptoBackend;
+  /** 'node' (default), 'forge', 'gcm-js' (AES-GCM only, opt-in: see docs/esp.md), or a backend object. */
+  backend?: 'node' | 'forge' | 'gcm-js' | EspCryptoBackend;
   /** Source of CBC IV material; default a shared pool refilled 64 KiB at a time. */
   random?: RandomSource;
 }
@@ -193,8 +194,9 @@ function limitValue(limits: SaLimits, field: keyof SaLimits): number {
 function resolveBackend(value: unknown): EspCryptoBackend {
   if (value === undefined || value === 'node') return nodeBackend;
   if (value === 'forge') return forgeBackend;
+  if (value === 'gcm-js') return gcmJsBackend;
   if (value !== null && typeof value === 'object' && typeof (value as EspCryptoBackend).createCipher === 'function') return value as EspCryptoBackend;
-  throw badConfig('backend', `must be 'node', 'forge' or an EspCryptoBackend object, got ${describeValue(value)}`);
+  throw badConfig('backend', `must be 'node', 'forge', 'gcm-js' or an EspCryptoBackend object, got ${describeValue(value)}`);
 }
 
 /** Maps a wire status from an IP/UDP reader to an ESP status. */
