@@ -19,7 +19,7 @@ import type { SecurityAssociationConfig } from '../../src/esp/sa.js';
 import { encapsulate } from '../../src/wire/encap.js';
 import { LINKTYPE_RAW, pcapFileBytes } from '../../src/wire/pcap.js';
 import { innerFrame } from '../helpers/frames.js';
-import { tsharkMissing } from '../helpers/judges.js';
+import { tsharkAll, tsharkMissing, tsharkProblems } from '../helpers/judges.js';
 import { ALGORITHM_CASES, keysOf } from './fixtures.js';
 
 type Layers = Record<string, unknown>;
@@ -79,22 +79,7 @@ function uatRow(c: Case): string {
   return `uat:esp_sa:"${protocol}","*","*","0x${c.config.spi.toString(16).padStart(8, '0')}","${c.encryption}","${key}","${c.authentication}","${authKey}"`;
 }
 
-function all(layers: Layers, name: string): Layers[] {
-  const value = layers[name];
-  if (value === undefined) throw new Error(`tshark found no ${name} layer; layers: ${Object.keys(layers).join(',')}`);
-  return [value].flat() as Layers[];
-}
 
-function problems(node: unknown, path = ''): string[] {
-  if (node === null || typeof node !== 'object') return [];
-  const found: string[] = [];
-  for (const [key, value] of Object.entries(node as Layers)) {
-    if (key.startsWith('_ws.malformed') || (key === '_ws.expert.severity' && value === '8388608')) found.push(`${path}${key}`);
-    if (/checksum\.status$/.test(key) && value === '0') found.push(`${path}${key}=bad`);
-    found.push(...problems(value, `${path}${key}/`));
-  }
-  return found;
-}
 
 describe('esp: tshark decrypts our ESP and dissects what is inside', function () {
   this.timeout(60000);
@@ -128,8 +113,8 @@ describe('esp: tshark decrypts our ESP and dissects what is inside', function ()
   cases.forEach((c, i) => {
     it(c.name, () => {
       const layers = dissected[i]!._source.layers;
-      expect(problems(layers), 'malformed, error or bad checksum').to.deep.equal([]);
-      const esp = all(layers, 'esp')[0]!;
+      expect(tsharkProblems(layers), 'malformed, error or bad checksum').to.deep.equal([]);
+      const esp = tsharkAll(layers, 'esp')[0]!;
       expect(esp['esp.spi']).to.equal(`0x${c.config.spi.toString(16).padStart(8, '0')}`);
       expect(esp['esp.sequence']).to.equal(String(c.config.spi + 1));
       expect(esp['esp.decrypted_data'], 'decrypted').to.be.a('string');
@@ -138,14 +123,14 @@ describe('esp: tshark decrypts our ESP and dissects what is inside', function ()
       else expect(icv?.['esp.icv_good'], 'HMAC-SHA-256-128').to.equal('1');
       if (c.udp) {
         expect(layers['udpencap'], 'RFC 3948 UDP encapsulation').to.not.equal(undefined);
-        expect(all(layers, 'udp')[0]!['udp.srcport']).to.equal('4500');
+        expect(tsharkAll(layers, 'udp')[0]!['udp.srcport']).to.equal('4500');
       }
       // Inside: VXLAN with our VNI, then the inner frame's IPv4 and UDP.
-      expect(all(layers, 'vxlan')[0]!['vxlan.vni']).to.equal(String(c.vni));
-      const ips = all(layers, 'ip');
+      expect(tsharkAll(layers, 'vxlan')[0]!['vxlan.vni']).to.equal(String(c.vni));
+      const ips = tsharkAll(layers, 'ip');
       const inner = ips[ips.length - 1]!;
       expect(inner).to.include({ 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2', 'ip.checksum.status': '1' });
-      const udps = all(layers, 'udp');
+      const udps = tsharkAll(layers, 'udp');
       expect(udps[udps.length - 1]).to.include({ 'udp.srcport': String(1000 + c.config.spi), 'udp.dstport': '2000' });
     });
   });

@@ -48,3 +48,25 @@ export function tsharkMissing(): string {
   }
   return tsharkChecked;
 }
+
+/** A dissected packet's layers, from `tshark -T json --no-duplicate-keys`. */
+export type TsharkLayers = Record<string, unknown>;
+
+/** Every instance of a layer (a repeated layer, e.g. outer and inner IP, comes as an array). Throws when absent. */
+export function tsharkAll(layers: TsharkLayers, name: string): TsharkLayers[] {
+  const value = layers[name];
+  if (value === undefined) throw new Error(`tshark found no ${name} layer; layers: ${Object.keys(layers).join(',')}`);
+  return [value].flat() as TsharkLayers[];
+}
+
+/** Every key anywhere in a dissection that marks a malformed packet, an error-level expert item or a bad checksum. */
+export function tsharkProblems(node: unknown, path = ''): string[] {
+  if (node === null || typeof node !== 'object') return [];
+  const found: string[] = [];
+  for (const [key, value] of Object.entries(node as TsharkLayers)) {
+    if (key.startsWith('_ws.malformed') || (key === '_ws.expert.severity' && value === '8388608')) found.push(`${path}${key}`);
+    if (/checksum\.status$/.test(key) && value === '0') found.push(`${path}${key}=bad`);
+    found.push(...tsharkProblems(value, `${path}${key}/`));
+  }
+  return found;
+}

@@ -14,7 +14,7 @@ import { LINKTYPE_ETHERNET, pcapFileBytes } from '../../src/wire/pcap.js';
 import { encodeUdp } from '../../src/wire/udp.js';
 import { encodeEthernet, EtherType } from '../../src/wire/ethernet.js';
 import { innerFrame } from '../helpers/frames.js';
-import { tsharkMissing } from '../helpers/judges.js';
+import { tsharkAll, tsharkMissing, tsharkProblems } from '../helpers/judges.js';
 
 type Layers = Record<string, unknown>;
 
@@ -50,7 +50,7 @@ const cases: { name: string; config: EncapConfig; inner: Uint8Array; check: (l: 
       const outer = first(l, 'ip');
       expect(outer).to.include({ 'ip.ttl': '1', 'ip.dsfield': '0xb8' });
       expect((outer['ip.flags_tree'] as Layers)['ip.flags.df']).to.equal('1');
-      const inner = all(l, 'ip')[1]!;
+      const inner = tsharkAll(l, 'ip')[1]!;
       expect(inner).to.include({ 'ip.hdr_len': '24', 'ip.src': '10.1.1.1', 'ip.checksum.status': '1' });
     },
   },
@@ -103,30 +103,14 @@ const cases: { name: string; config: EncapConfig; inner: Uint8Array; check: (l: 
       const g = first(l, 'geneve');
       expect(g).to.include({ 'geneve.proto_type': '0x0800', 'geneve.option.length': '128' });
       expect((g['geneve.flags_tree'] as Layers)['geneve.flags.oam']).to.equal('1');
-      expect(all(l, 'ip')[1]).to.include({ 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2' });
+      expect(tsharkAll(l, 'ip')[1]).to.include({ 'ip.src': '10.0.0.1', 'ip.dst': '10.0.0.2' });
     },
   },
 ];
 
-function all(layers: Layers, name: string): Layers[] {
-  const value = layers[name];
-  if (value === undefined) throw new Error(`tshark found no ${name} layer; layers: ${Object.keys(layers).join(',')}`);
-  return [value].flat() as Layers[];
-}
-const first = (layers: Layers, name: string): Layers => all(layers, name)[0]!;
+const first = (layers: Layers, name: string): Layers => tsharkAll(layers, name)[0]!;
 const field = (layers: Layers, layer: string, key: string): unknown => first(layers, layer)[key];
 
-/** Every key anywhere in the dissection tree that marks a malformed packet or an error-level expert item. */
-function problems(node: unknown, path = ''): string[] {
-  if (node === null || typeof node !== 'object') return [];
-  const found: string[] = [];
-  for (const [key, value] of Object.entries(node as Layers)) {
-    if (key.startsWith('_ws.malformed') || key === '_ws.expert.severity' && value === '8388608') found.push(`${path}${key}`);
-    if (/checksum\.status$/.test(key) && value === '0') found.push(`${path}${key}=bad`);
-    found.push(...problems(value, `${path}${key}/`));
-  }
-  return found;
-}
 
 describe('wire: tshark dissects our packets to the fields we encoded', function () {
   let dir = '';
@@ -153,8 +137,8 @@ describe('wire: tshark dissects our packets to the fields we encoded', function 
   cases.forEach((c, i) => {
     it(c.name, () => {
       const layers = dissected[i]!._source.layers;
-      expect(problems(layers), 'malformed or bad checksum').to.deep.equal([]);
-      for (const ip of layers['ip'] === undefined ? [] : all(layers, 'ip')) expect(ip['ip.checksum.status']).to.equal('1');
+      expect(tsharkProblems(layers), 'malformed or bad checksum').to.deep.equal([]);
+      for (const ip of layers['ip'] === undefined ? [] : tsharkAll(layers, 'ip')) expect(ip['ip.checksum.status']).to.equal('1');
       c.check(layers);
     });
   });
