@@ -86,6 +86,13 @@ export function linkCounters(stats: LinkCounters): string[] {
   ]);
   const reasons = Object.entries(stats.drops ?? {}).filter(([, count]) => count !== 0);
   if (reasons.length > 0) lines.push(`    drops: ${reasons.map(([reason, count]) => `${reason} ${count}`).join(' ')}`);
+  // The link's socket (shared by the links on it): datagrams dropped before a link could be known.
+  const u = stats.underlay;
+  if (u !== undefined) {
+    const socket = ([['bad-header', u.badHeader], ['unknown-vni', u.unknownVni], ['oversize', u.oversize], ['no-buffer', u.noBuffer], ['tx-errors', u.txErrors]] as const)
+      .filter(([, count]) => count !== 0);
+    if (socket.length > 0) lines.push(`    socket drops: ${socket.map(([reason, count]) => `${reason} ${count}`).join(' ')}`);
+  }
   return lines;
 }
 

@@ -54,6 +54,9 @@ describe('cli format: links', () => {
       '           987      10       0',
       '    drops: bad-header 2 unknown-vni 1',
     ]);
+    // The socket's own drops (shared by its links), non-zero ones only.
+    const withSocket = { ...LINK, stats: { ...LINK.stats!, underlay: { badHeader: 5, unknownVni: 0, oversize: 1, noBuffer: 0, txErrors: 0 } } };
+    expect(formatLinks([withSocket], { ...PLAIN, stats: 1 }).split('\n').at(-1)).to.equal('    socket drops: bad-header 5 oversize 1');
     // A link without counters (the engine gives them only with stats) prints none.
     expect(formatLinks([GENEVE], { ...PLAIN, stats: 1 }).split('\n')).to.have.length(2);
   });
