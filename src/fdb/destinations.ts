@@ -33,6 +33,24 @@ export const NO_VIA = -1;
 /** Hard ceiling for destinations and sets (each is bounded by the FDB entries anyway). */
 export const DESTINATIONS_MAX = 1 << 22;
 
+/** Writes an IPv6 address held as four big-endian 32-bit words (words[at .. at + 4)) as 16 bytes. */
+export function ipv6WordsToBytes(words: ArrayLike<number>, at: number, buf: Uint8Array, offset: number): void {
+  for (let w = 0; w < 4; w++) {
+    const word = words[at + w]!;
+    buf[offset + w * 4] = word >>> 24;
+    buf[offset + w * 4 + 1] = (word >>> 16) & 0xff;
+    buf[offset + w * 4 + 2] = (word >>> 8) & 0xff;
+    buf[offset + w * 4 + 3] = word & 0xff;
+  }
+}
+
+/** RFC 5952 text of an IPv6 address held as four 32-bit words (for show and events, not the datapath). */
+export function formatIpv6Words(words: ArrayLike<number>, at: number): string {
+  const bytes = new Uint8Array(16);
+  ipv6WordsToBytes(words, at, bytes, 0);
+  return formatIpv6(bytes);
+}
+
 export class DestinationTable {
   kind: Uint8Array;
   /** Four 32-bit words per destination: an IPv4 address in word 0, an IPv6 address in words 0..3 (big-endian). */
@@ -143,24 +161,14 @@ export class DestinationTable {
 
   /** Copies the 16 bytes of an IPv6 destination into `buf` at `offset`. */
   copyIpv6(id: number, buf: Uint8Array, offset: number): void {
-    for (let w = 0; w < 4; w++) {
-      const word = this.address[id * 4 + w]!;
-      buf[offset + w * 4] = word >>> 24;
-      buf[offset + w * 4 + 1] = (word >>> 16) & 0xff;
-      buf[offset + w * 4 + 2] = (word >>> 8) & 0xff;
-      buf[offset + w * 4 + 3] = word & 0xff;
-    }
+    ipv6WordsToBytes(this.address, id * 4, buf, offset);
   }
 
   /** The address as text (`10.0.0.2`, `2001:db8::1`), or '' for a local destination. */
   formatAddress(id: number): string {
     const kind = this.kind[id];
     if (kind === DESTINATION_IPV4) return formatIpv4(this.ipv4(id));
-    if (kind === DESTINATION_IPV6) {
-      const bytes = new Uint8Array(16);
-      this.copyIpv6(id, bytes, 0);
-      return formatIpv6(bytes);
-    }
+    if (kind === DESTINATION_IPV6) return formatIpv6Words(this.address, id * 4);
     return '';
   }
 

@@ -24,7 +24,6 @@
 import { performance } from 'node:perf_hooks';
 import { formatMac, isMulticastMac } from '../wire/ethernet.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import { formatIpv6 } from '../wire/ipv6.js';
 import {
   DESTINATION_IPV4,
   DESTINATION_IPV6,
@@ -33,6 +32,7 @@ import {
   DestinationTable,
   NO_VIA,
   SAME_VNI,
+  formatIpv6Words,
 } from './destinations.js';
 import { FdbError, checkBoolean, checkInteger, describe } from './errors.js';
 import {
@@ -1474,15 +1474,7 @@ export class Fdb {
     if (family === 4) {
       ip = formatIpv4(w[at + 2]! >>> 0);
     } else {
-      const bytes = new Uint8Array(16);
-      for (let k = 0; k < 4; k++) {
-        const word = w[at + 2 + k]!;
-        bytes[k * 4] = word >>> 24;
-        bytes[k * 4 + 1] = (word >>> 16) & 0xff;
-        bytes[k * 4 + 2] = (word >>> 8) & 0xff;
-        bytes[k * 4 + 3] = word & 0xff;
-      }
-      ip = formatIpv6(bytes);
+      ip = formatIpv6Words(w, at + 2);
     }
     const event: NeighbourEvent = { type: EVENT_NAMES[type] as NeighbourEvent['type'], vni: w[at]!, ip };
     if (type !== EVENT_NEIGHBOUR_MISS) event.lladdr = formatMac(w[at + 7]! * TWO_32 + (w[at + 6]! >>> 0));

@@ -14,8 +14,7 @@
 import { performance } from 'node:perf_hooks';
 import { formatMac } from '../wire/ethernet.js';
 import { formatIpv4 } from '../wire/ipv4.js';
-import { formatIpv6 } from '../wire/ipv6.js';
-import { DESTINATION_IPV4 } from './destinations.js';
+import { DESTINATION_IPV4, formatIpv6Words } from './destinations.js';
 import { FdbError, checkBoolean, checkInteger, describe } from './errors.js';
 import { EVENT_NEIGHBOUR_AGED, EVENT_NEIGHBOUR_LEARNT, EVENT_NEIGHBOUR_MISS, EVENT_NEIGHBOUR_MOVED } from './events.js';
 import { hashWords, randomSeed } from './hash.js';
@@ -623,15 +622,7 @@ export class NeighbourTable {
     if (t.family === 4) {
       dst = formatIpv4(s[b + 1]! >>> 0);
     } else {
-      const bytes = new Uint8Array(16);
-      for (let k = 0; k < 4; k++) {
-        const w = s[b + 1 + k]!;
-        bytes[k * 4] = w >>> 24;
-        bytes[k * 4 + 1] = (w >>> 16) & 0xff;
-        bytes[k * 4 + 2] = (w >>> 8) & 0xff;
-        bytes[k * 4 + 3] = w & 0xff;
-      }
-      dst = formatIpv6(bytes);
+      dst = formatIpv6Words(s, b + 1);
     }
     const row = { dst, lladdr: formatMac(t.mac(b)), src_vni: s[b]! } as NeighbourRow;
     const now = this.fdb.now;

@@ -347,7 +347,7 @@ export class Vtep implements VtepApi {
       underlay = { key, transport, batch, family, kind, links: new Map(), badHeader: 0, unknownVni: 0 };
       const u = underlay;
       if (batch !== undefined) {
-        batch.start(this.pool, (buffers, sources, ports, count) => this.receiveBatch(u, buffers, sources, ports, count));
+        batch.start(this.pool, (buffers, sources, _ports, count) => this.receiveBatch(u, buffers, sources, count));
       } else {
         transport!.onMessage((message, address) => {
           if (this.inboundSources.size !== 0 && this.inboundSources.has(address)) {
@@ -772,7 +772,7 @@ export class Vtep implements VtepApi {
               continue;
             }
             const remoteVni = fdb.destinationVni(destination, link.vni);
-            if (remoteVni !== link.vni) this.writeVni(link, bytes, start, remoteVni);
+            if (remoteVni !== link.vni) this.writeVni(bytes, start, remoteVni);
             if (link.captureUnderlay !== undefined) {
               this.captureOuter(link, bytes, start, total, link.config.local ?? '', this.remoteAddress(destination), link.dstport, fdb.destinationPort(destination));
             }
@@ -787,7 +787,7 @@ export class Vtep implements VtepApi {
             if (remoteVni !== link.vni) {
               // The batched socket reads the bytes at flush: send before the VNI is written back.
               batch?.flush();
-              this.writeVni(link, bytes, start, link.vni);
+              this.writeVni(bytes, start, link.vni);
             }
           }
         }
@@ -810,9 +810,8 @@ export class Vtep implements VtepApi {
     return batch.queue(bytes, start, total, this.scratch16, 0, port);
   }
 
-  private writeVni(link: Link, bytes: Uint8Array, start: number, vni: number): void {
+  private writeVni(bytes: Uint8Array, start: number, vni: number): void {
     // Same place in both headers: bytes 4..6 (RFC 7348 5, RFC 8926 3.4).
-    void link;
     bytes[start + 4] = vni >>> 16;
     bytes[start + 5] = (vni >>> 8) & 0xff;
     bytes[start + 6] = vni & 0xff;
@@ -834,8 +833,7 @@ export class Vtep implements VtepApi {
 
   /** A datagram at an underlay socket: tunnel header, link by VNI, learn, deliver. */
   /** A batch from the addon's socket: each datagram in a pool buffer, its source in `sources` (16 bytes each). */
-  private receiveBatch(underlay: Underlay, buffers: PacketBuffer[], sources: Uint8Array, ports: Int32Array, count: number): void {
-    void ports;
+  private receiveBatch(underlay: Underlay, buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
     const espPolicy = this.inboundSources.size !== 0;
     for (let i = 0; i < count; i++) {
       const buf = buffers[i]!;
