@@ -17,6 +17,7 @@ export * from './wire/esp.js';
 export * from './wire/pcap.js';
 export * from './wire/arp.js';
 export * from './wire/icmpv6.js';
+export * from './wire/icmp.js';
 
 // Forwarding database and ARP/ND suppression (docs/fdb.md)
 export * from './fdb/index.js';

@@ -378,7 +378,7 @@ function sameFamily(a: string, b: string, path: string, what: string): void {
 
 export const LINK_FIELDS = [
   'name', 'type', 'vni', 'dstport', 'local', 'remote', 'group', 'dev', 'learning', 'ageing', 'proxy', 'ttl', 'tos', 'mtu',
-  'address', 'srcport', 'udpChecksum', 'gbp', 'options', 'knownOptions', 'port',
+  'address', 'srcport', 'udpChecksum', 'gbp', 'pmtud', 'options', 'knownOptions', 'port',
 ] as const;
 const LINK_TYPES = ['vxlan', 'geneve'] as const;
 const PORT_KINDS = ['tap', 'memory'] as const;
@@ -430,6 +430,7 @@ export function validateLinkConfig(value: unknown, path = ''): LinkConfig {
     link.srcport = { min, max };
   }
   if (o.udpChecksum !== undefined) link.udpChecksum = boolean(o.udpChecksum, at(path, 'udpChecksum'));
+  if (o.pmtud !== undefined) link.pmtud = boolean(o.pmtud, at(path, 'pmtud'));
   if (o.gbp !== undefined) {
     link.gbp = boolean(o.gbp, at(path, 'gbp'));
     if (type !== 'vxlan') throw new ConfigError('CONFLICT', at(path, 'gbp'), 'gbp (Group Based Policy) is a VXLAN extension; remove it for type "geneve"');

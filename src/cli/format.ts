@@ -53,6 +53,7 @@ export function linkDetails(link: LinkInfo): string[] {
   if (link.ageing !== undefined) words.push('ageing', String(link.ageing));
   if (link.udpChecksum !== undefined) words.push(link.udpChecksum ? 'udpcsum' : 'noudpcsum');
   if (link.gbp === true) words.push('gbp');
+  if (link.pmtud === true) words.push('pmtud');
   if (link.port === 'memory') words.push('port', 'memory');
   const lines = [`    ${words.join(' ')}`];
   for (const option of link.options ?? []) {

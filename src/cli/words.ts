@@ -478,7 +478,7 @@ const LINK_VERBS = table([[ADD, 'add'], [['set', 'change'], 'set'], [DEL, 'del']
 const LINK_BEFORE_TYPE = ['NAME', 'name', 'dev', 'type', 'mtu', 'address'];
 const TUNNEL_WORDS = [
   'id', 'vni', 'dstport', 'local', 'remote', 'group', 'dev', 'ttl', 'hoplimit', 'tos', 'ageing', 'learning', 'nolearning',
-  'proxy', 'noproxy', 'udpcsum', 'noudpcsum', 'srcport', 'port', 'mtu', 'address',
+  'proxy', 'noproxy', 'udpcsum', 'noudpcsum', 'srcport', 'port', 'mtu', 'address', 'pmtud', 'nopmtud',
 ];
 const VXLAN_WORDS = [...TUNNEL_WORDS, 'gbp'];
 const GENEVE_WORDS = [...TUNNEL_WORDS, 'option', 'known-option'];
@@ -615,6 +615,10 @@ function linkAdd(w: Words): LinkConfig {
       case 'udpcsum':
       case 'noudpcsum':
         w.flag(raw, 'udpChecksum', word, word === 'udpcsum');
+        break;
+      case 'pmtud':
+      case 'nopmtud':
+        w.flag(raw, 'pmtud', word, word === 'pmtud');
         break;
       case 'gbp':
         if (type !== 'vxlan') throw w.unknown(word, GENEVE_WORDS);
@@ -1094,6 +1098,7 @@ export function requestToWords(request: ControlRequest): string[] {
       if (l.proxy !== undefined) out.push(l.proxy ? 'proxy' : 'noproxy');
       if (l.udpChecksum !== undefined) out.push(l.udpChecksum ? 'udpcsum' : 'noudpcsum');
       if (l.gbp === true) out.push('gbp');
+      if (l.pmtud !== undefined) out.push(l.pmtud ? 'pmtud' : 'nopmtud');
       if (l.srcport !== undefined) out.push('srcport', String(l.srcport.min), String(l.srcport.max));
       for (const o of l.options ?? []) out.push('option', 'class', hex(o.class, 4), 'type', hex(o.type, 2), 'data', o.data);
       for (const o of l.knownOptions ?? []) out.push('known-option', 'class', hex(o.class, 4), 'type', hex(o.type, 2));
@@ -1198,7 +1203,7 @@ Try "vtepkit help OBJECT" or see docs/cli.md.`,
        vtepkit [ -s ] [ -d ] link show [ [ dev ] NAME ]
 ARGS := { id | vni } VNI [ dstport PORT ] [ local ADDR ] [ remote ADDR | group ADDR [ dev PHYS_DEV ] ]
         [ ttl { 1..255 | auto } ] [ tos { TOS | inherit } ] [ ageing SECONDS ] [ [no]learning ] [ [no]proxy ]
-        [ [no]udpcsum ] [ srcport MIN MAX ] [ port { tap | memory } ]
+        [ [no]udpcsum ] [ srcport MIN MAX ] [ [no]pmtud ] [ port { tap | memory } ]
         vxlan only:  [ gbp ]
         geneve only: [ option class CLASS type TYPE data 0xHEX ]... [ known-option class CLASS type TYPE ]...`,
   addr: `Usage: vtepkit addr { add | del } ADDRESS[/PREFIX] dev NAME

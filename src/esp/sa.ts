@@ -418,6 +418,18 @@ export class SecurityAssociation extends EventEmitter {
     return this.alignment - 1 + 2 + this.algorithm.icvLength;
   }
 
+  /**
+   * The largest payload whose ESP packet (with this SA's outer headers, UDP
+   * encapsulation, IV, padding to the cipher's block, trailer and ICV) fits in
+   * `budget` bytes: e.g. budget = underlay MTU − outer IP header in transport mode.
+   * Without TFC padding. 0 when nothing fits.
+   */
+  maxPayload(budget: number): number {
+    const room = budget - this.headroom - this.algorithm.icvLength;
+    const padded = Math.floor(room / this.alignment) * this.alignment;
+    return Math.max(0, padded - 2);
+  }
+
   /** Stops the lifetime timers. The SA keeps working (until a hard limit). */
   close(): void {
     for (const timer of this.timers) clearTimeout(timer);

@@ -45,8 +45,16 @@ export interface LinkConfig {
   ttl?: number;
   /** Outer TOS byte (Linux `tos`); default 0. */
   tos?: number;
-  /** Frame-side MTU. Default: underlay MTU (1500) minus the encapsulation overhead. */
+  /** Frame-side MTU. Default: underlay MTU (1500) minus the encapsulation overhead (and ESP's, when an SA seals the link). */
   mtu?: number;
+  /**
+   * Path MTU discovery for the overlay: a frame bigger than the tunnel carries
+   * unfragmented (IPv4 with DF, or IPv6) is answered with ICMP "fragmentation
+   * needed" / ICMPv6 "packet too big" from its destination's address, and dropped
+   * (counted 'too-big-answered'). Default false: such frames are sent and the
+   * outer datagram is fragmented, as Linux with `df unset`.
+   */
+  pmtud?: boolean;
   /** The frame side's MAC address ('02:…'); default: the kernel's (TAP) or a random local one. */
   address?: string;
   /** UDP source port range, as Linux `srcport MIN MAX`. Default 49152 65535 (hashed per flow). */

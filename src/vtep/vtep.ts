@@ -37,6 +37,7 @@ import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js
 import { flowHash, hashToPort } from '../wire/flowhash.js';
 import { IpProtocol, Ipv4Fields, encodeIpv4, parseIpv4, readIpv4 } from '../wire/ipv4.js';
 import { encodeIpv6, parseIpv6 } from '../wire/ipv6.js';
+import { TOO_BIG_MAX_FRAME, writeTooBig } from '../wire/icmp.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter, type PcapSink } from '../wire/pcap.js';
 import { UdpFields, encodeUdp, readUdp, writeUdp } from '../wire/udp.js';
 import { WireError } from '../wire/errors.js';
@@ -95,6 +96,7 @@ export interface VtepOptions {
 const DROP_REASONS = [
   'link-down', 'runt', 'too-big', 'no-destination', 'static-move', 'no-buffer', 'tx-error', 'bad-header',
   'unknown-critical-option', 'not-ethernet', 'local-destination', 'esp-required', 'esp-seal', 'option-hook',
+  'too-big-answered',
 ] as const;
 type DropReason = (typeof DROP_REASONS)[number];
 const DROP = Object.fromEntries(DROP_REASONS.map((r, i) => [r, i])) as Record<DropReason, number>;
@@ -153,6 +155,12 @@ interface Link {
   header: Uint8Array;
   registry: GeneveOptionRegistry | undefined;
   mtu: number;
+  /** The MTU was given (config or `link set mtu`); otherwise it follows the tunnel's capacity. */
+  mtuExplicit: boolean;
+  /** The largest inner IP packet the underlay carries unfragmented: underlay MTU − outer headers − tunnel header (− ESP). */
+  capacity: number;
+  /** Answer frames over the capacity with ICMP "fragmentation needed" / "packet too big" instead of sending them fragmented. */
+  pmtud: boolean;
   up: boolean;
   learning: boolean;
   proxy: boolean;
@@ -302,8 +310,10 @@ export class Vtep implements VtepApi {
       if (error instanceof WireError) throw new VtepError('BAD_VALUE', 'options', error.message);
       throw error;
     }
-    const defaultMtu = this.underlayMtu - overheadOf(family, header.length) - ETHERNET_HEADER_LENGTH;
-    const mtu = integer(config.mtu ?? defaultMtu, 'mtu', 68, 65535);
+    const pmtud = config.pmtud ?? false;
+    check(typeof pmtud === 'boolean', 'pmtud', 'pmtud must be true or false');
+    const capacity = this.underlayMtu - overheadOf(family, header.length) - ETHERNET_HEADER_LENGTH;
+    const mtu = integer(config.mtu ?? capacity, 'mtu', 68, 65535);
     let mac: number | undefined;
     if (config.address !== undefined) {
       try {
@@ -379,6 +389,9 @@ export class Vtep implements VtepApi {
       header,
       registry,
       mtu,
+      mtuExplicit: config.mtu !== undefined,
+      capacity,
+      pmtud,
       up: false,
       learning,
       proxy,
@@ -409,6 +422,7 @@ export class Vtep implements VtepApi {
       const mtu = integer(change.mtu, 'mtu', 68, 65535);
       link.port.setMtu(mtu);
       link.mtu = mtu;
+      link.mtuExplicit = true;
     }
     if (change.address !== undefined) {
       let mac: number;
@@ -649,6 +663,38 @@ export class Vtep implements VtepApi {
       if (locals.has(config.src)) this.outboundSas.set(config.dst, sa);
       else this.inboundSources.add(config.src);
     }
+    this.refreshCapacities();
+  }
+
+  /**
+   * Each link's capacity: the underlay MTU less the outer IP and UDP headers and
+   * the tunnel header and, when an SA seals the link's traffic, what ESP adds
+   * (header, IV, padding to the block, trailer, ICV). A link whose MTU was not
+   * given follows it: 1450 for VXLAN over IPv4, 1416 with aes-gcm, 1408 with
+   * aes-cbc + sha256. A link without a single `remote` takes the smallest over
+   * all outbound SAs.
+   */
+  private refreshCapacities(): void {
+    for (const link of this.links.values()) {
+      const outerIp = link.underlay.family === 4 ? 20 : 40;
+      const plain = this.underlayMtu - overheadOf(link.underlay.family, link.header.length);
+      let carried = plain;
+      const remote = link.config.remote;
+      for (const [destination, sa] of this.outboundSas) {
+        if (remote !== undefined && destination !== remote) continue;
+        // Transport mode: the UDP header and the tunnel header travel inside ESP.
+        carried = Math.min(carried, sa.maxPayload(this.underlayMtu - outerIp) - 8 - link.header.length);
+      }
+      link.capacity = carried - ETHERNET_HEADER_LENGTH;
+      if (!link.mtuExplicit && link.mtu !== link.capacity && link.capacity >= 68) {
+        try {
+          link.port.setMtu(link.capacity);
+          link.mtu = link.capacity;
+        } catch {
+          // The device refused (e.g. removed under us): keep the old MTU; frames over the capacity are fragmented or answered.
+        }
+      }
+    }
   }
 
   xfrmStateDel(spi: number, dst: string): boolean {
@@ -740,6 +786,8 @@ export class Vtep implements VtepApi {
     const transport = link.underlay.transport;
     const batch = link.underlay.batch;
     const maxFrame = link.mtu + ETHERNET_HEADER_LENGTH;
+    // With pmtud, frames over the tunnel's capacity are answered, not sent fragmented.
+    const maxCarried = link.pmtud ? Math.min(link.mtu, link.capacity) + ETHERNET_HEADER_LENGTH : maxFrame;
     for (let i = 0; i < count; i++) {
       const buf = frames[i]!;
       const bytes = buf.bytes;
@@ -750,6 +798,9 @@ export class Vtep implements VtepApi {
         drops[DROP['link-down']]!++;
       } else if (length < ETHERNET_HEADER_LENGTH) {
         drops[DROP.runt]!++;
+      } else if (length > maxCarried && link.pmtud && this.answerTooBig(link, bytes, offset, length)) {
+        // Told the sender (ICMP from the destination's address); its stack lowers the path MTU.
+        drops[DROP['too-big-answered']]!++;
       } else if (length > maxFrame) {
         drops[DROP['too-big']]!++;
       } else if (link.proxy && this.answerLocally(link, buf)) {
@@ -815,6 +866,21 @@ export class Vtep implements VtepApi {
     bytes[start + 4] = vni >>> 16;
     bytes[start + 5] = (vni >>> 8) & 0xff;
     bytes[start + 6] = vni & 0xff;
+  }
+
+  private readonly tooBig = new Uint8Array(TOO_BIG_MAX_FRAME);
+
+  /** ICMP "fragmentation needed" / "packet too big" back on the port; false when the frame is not to be answered. */
+  private answerTooBig(link: Link, bytes: Uint8Array, offset: number, length: number): boolean {
+    const n = writeTooBig(bytes, offset, length, Math.min(link.mtu, link.capacity), this.tooBig, 0);
+    if (n === 0) return false;
+    const frame = this.rxFrame[0]!;
+    frame.bytes = this.tooBig;
+    frame.offset = 0;
+    frame.length = n;
+    if (link.captureTap !== undefined) link.captureTap.write(this.tooBig, 0, n);
+    link.port.writeFrames(this.rxFrame, 1);
+    return true;
   }
 
   /** ARP request / neighbour solicitation for a known address: reply on the port. */
