@@ -35,7 +35,7 @@ export * from './io/raw.js';
 
 // The engine (docs/vtep.md)
 export { Vtep, VtepError } from './vtep/vtep.js';
-export type { VtepOptions, VtepErrorCode, GeneveOptionsHook } from './vtep/vtep.js';
+export type { VtepOptions, VtepErrorCode, GeneveOptionsHook, CaptureOptions, CaptureStop } from './vtep/vtep.js';
 export { MemoryPort, TapPort } from './vtep/ports.js';
 export type { FramePort, FrameRef, FrameHandler } from './vtep/ports.js';
 export type * from './vtep/api.js';

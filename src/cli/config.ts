@@ -965,3 +965,40 @@ export async function readDocumentFile(file: string, options: ValidateDocumentOp
   }
   return parseDocument(bytes.toString('utf8'), options);
 }
+
+// ---------------------------------------------------------------------------
+// Captures (`vtepkit capture DEV [tap|underlay] file FILE [count N]`)
+// ---------------------------------------------------------------------------
+
+export const CAPTURE_SIDES = ['tap', 'underlay'] as const;
+/** A capture stops by itself after this many packets at most (the daemon must not fill a disk for a vanished client). */
+export const CAPTURE_MAX_COUNT = 10_000_000;
+export const CAPTURE_DEFAULT_COUNT = 100_000;
+
+export interface CaptureStartArgs {
+  dev: string;
+  side: (typeof CAPTURE_SIDES)[number];
+  /** An absolute path; the daemon creates (or truncates) it with mode 0600. */
+  file: string;
+  count: number;
+}
+
+export function validateCaptureStart(value: unknown, path = ''): CaptureStartArgs {
+  const o = record(value ?? {}, path, ['dev', 'side', 'file', 'count'], 'a capture: dev, side, file, count');
+  const dev = interfaceName(required(o, 'dev', path, 'a link name'), at(path, 'dev'));
+  const side = o.side ?? 'tap';
+  if (typeof side !== 'string' || !(CAPTURE_SIDES as readonly string[]).includes(side)) {
+    throw new ConfigError('BAD_VALUE', at(path, 'side'), `must be one of ${CAPTURE_SIDES.join(', ')}, got ${describe(side)}`);
+  }
+  const file = required(o, 'file', path, 'an absolute file path');
+  if (typeof file !== 'string' || !file.startsWith('/') || file.length > 4096 || file.includes('\0')) {
+    throw new ConfigError('BAD_VALUE', at(path, 'file'), `must be an absolute file path, got ${describe(file)}`);
+  }
+  const count = o.count === undefined ? CAPTURE_DEFAULT_COUNT : integer(o.count, 1, CAPTURE_MAX_COUNT, at(path, 'count'));
+  return { dev, side: side as CaptureStartArgs['side'], file, count };
+}
+
+export function validateCaptureId(value: unknown, path = ''): { id: number } {
+  const o = record(value ?? {}, path, ['id'], 'a capture id');
+  return { id: integer(required(o, 'id', path, 'a capture id from capture.start'), 1, Number.MAX_SAFE_INTEGER, at(path, 'id')) };
+}

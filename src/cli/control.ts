@@ -18,6 +18,7 @@
  * `ControlServer.stats`.
  */
 import { once } from 'node:events';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import type { LinkConfig, SaConfigInput, VtepApi, VtepDocument } from '../vtep/api.js';
@@ -28,6 +29,8 @@ import {
   nearest,
   readDocumentFile,
   validateAddress,
+  validateCaptureId,
+  validateCaptureStart,
   validateDevFilter,
   validateDocument,
   validateFdbDelete,
@@ -41,6 +44,7 @@ import {
   validateNeighbourKey,
   validateSa,
   validateSaKey,
+  type CaptureStartArgs,
   type XfrmStateInput,
 } from './config.js';
 import type { ControlOp, ControlRequest, FdbDeleteArgs, FdbEntryArgs } from './words.js';
@@ -204,6 +208,10 @@ const OPERATIONS: Record<ControlOp, Operation> = {
     return deleted;
   }),
   'xfrm.state.show': operation(validateEmpty, (s) => s.withReqids(s.api.xfrmStateShow())),
+  'xfrm.stats': operation(validateEmpty, (s) => ({ drops: s.api.xfrmDrops?.() ?? {} })),
+  'capture.start': operation(validateCaptureStart, (s, a) => s.startCapture(a)),
+  'capture.stop': operation(validateCaptureId, (s, a) => s.stopCapture(a.id)),
+  'capture.show': operation(validateEmpty, (s) => s.showCaptures()),
   apply: operation(
     (value, path) => {
       try {
@@ -266,6 +274,37 @@ export interface ControlServerStats {
 
 type QueueItem = { line: Buffer } | { response: ControlResponse };
 
+const MAX_CAPTURES = 16;
+
+interface CaptureEntry {
+  id: number;
+  dev: string;
+  side: string;
+  file: string;
+  count: number;
+  fd: number;
+  stop: ((() => void) & { readonly packets: number; readonly running: boolean }) | undefined;
+  error: string;
+}
+
+/** What capture.show / capture.stop answer. */
+export interface CaptureRow {
+  id: number;
+  dev: string;
+  side: string;
+  file: string;
+  count: number;
+  packets: number;
+  running: boolean;
+  error?: string;
+}
+
+function captureRow(entry: CaptureEntry): CaptureRow {
+  const row: CaptureRow = { id: entry.id, dev: entry.dev, side: entry.side, file: entry.file, count: entry.count, packets: entry.stop?.packets ?? 0, running: entry.stop?.running ?? false };
+  if (entry.error !== '') row.error = entry.error;
+  return row;
+}
+
 /** A UNIX-socket JSON server over a {@link VtepApi}. */
 export class ControlServer {
   readonly path: string;
@@ -278,6 +317,8 @@ export class ControlServer {
   private server: net.Server | undefined;
   private readonly sockets = new Set<net.Socket>();
   private closing = false;
+  private readonly captures = new Map<number, CaptureEntry>();
+  private captureIds = 0;
   private readonly onInternalError: ((error: unknown, op: string) => void) | undefined;
 
   constructor(
@@ -317,6 +358,8 @@ export class ControlServer {
   /** Stops accepting, closes every connection, removes the socket file. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const entry of this.captures.values()) entry.stop?.();
+    this.captures.clear();
     const server = this.server;
     this.server = undefined;
     for (const socket of this.sockets) socket.destroy();
@@ -390,6 +433,58 @@ export class ControlServer {
       if (body.code === 'INTERNAL') this.onInternalError?.(error, op);
       return { id, ok: false, error: body };
     }
+  }
+
+  /** @internal The daemon writes the pcap file itself (the client may be elsewhere); bounded by count. */
+  startCapture(args: CaptureStartArgs): { id: number; file: string } {
+    const capture = this.api.capture;
+    if (typeof capture !== 'function') throw new ControlError('NOT_SUPPORTED', 'this engine has no packet capture');
+    if (this.captures.size >= MAX_CAPTURES) throw new ControlError('BUSY', `at most ${MAX_CAPTURES} captures at once; stop one (vtepkit capture show)`);
+    let fd: number;
+    try {
+      fd = openSync(args.file, 'w', 0o600);
+    } catch (error) {
+      throw new ConfigError('UNREADABLE', 'args.file', `cannot create ${args.file}: ${(error as Error).message}`);
+    }
+    const id = ++this.captureIds;
+    let failed = '';
+    const entry: CaptureEntry = { id, dev: args.dev, side: args.side, file: args.file, count: args.count, fd, stop: undefined, error: '' };
+    const closeFile = (): void => {
+      if (entry.fd >= 0) closeSync(entry.fd);
+      entry.fd = -1;
+    };
+    try {
+      entry.stop = capture.call(this.api, args.dev, args.side, (bytes) => {
+        if (entry.fd < 0) return;
+        try {
+          writeSync(entry.fd, bytes);
+        } catch (error) {
+          // A full disk or a removed file ends the capture, never the daemon.
+          failed = (error as Error).message;
+          entry.error = failed;
+          entry.stop?.();
+        }
+      }, { count: args.count, onStop: closeFile });
+    } catch (error) {
+      closeFile();
+      throw error;
+    }
+    this.captures.set(id, entry);
+    return { id, file: args.file };
+  }
+
+  /** @internal */
+  stopCapture(id: number): CaptureRow {
+    const entry = this.captures.get(id);
+    if (entry === undefined) throw new ControlError('NOT_FOUND', `no capture ${id}; running: ${[...this.captures.keys()].join(', ') || 'none'}`, 'args.id');
+    entry.stop?.();
+    this.captures.delete(id);
+    return captureRow(entry);
+  }
+
+  /** @internal */
+  showCaptures(): CaptureRow[] {
+    return [...this.captures.values()].map(captureRow);
   }
 
   /** @internal */

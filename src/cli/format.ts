@@ -259,6 +259,12 @@ export function formatXfrmStates(states: readonly Fields[], options: Pick<Global
   return blocks.join('\n');
 }
 
+/** The engine's ESP receive drops outside any SA (`vtepkit -s xfrm state show`, last line). */
+export function formatXfrmDrops(drops: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(drops).filter(([, n]) => n > 0);
+  return `ESP drops outside any SA: ${entries.length === 0 ? 'none' : entries.map(([reason, n]) => `${reason} ${n}`).join(' ')}`;
+}
+
 // ---------------------------------------------------------------------------
 // Any result
 // ---------------------------------------------------------------------------

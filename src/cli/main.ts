@@ -8,10 +8,11 @@
  * `bin/vtepkit.mjs` runs `main(process.argv.slice(2))` from dist/.
  */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { LinkInfo, VtepApi } from '../vtep/api.js';
 import { ConfigError, readDocumentFile } from './config.js';
 import { ControlClient, resolveSocketPath, startDaemon, type Daemon } from './control.js';
-import { formatJson, formatResult } from './format.js';
+import { formatJson, formatResult, formatXfrmDrops } from './format.js';
 import { CliError, parseWords, USAGE, type ControlRequest, type GlobalOptions, type HelpTopic } from './words.js';
 
 export const EXIT_OK = 0;
@@ -117,6 +118,8 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
         await call({ op: 'apply', args: document }, socket, hooks, options, io);
         return EXIT_OK;
       }
+      case 'capture':
+        return await runCapture(request.args, socket, hooks, io);
       default:
         return await call(request, socket, hooks, options, io);
     }
@@ -127,6 +130,49 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
       print(io.stderr, `Error: ${(error as Error).message}`);
     }
     return EXIT_ERROR;
+  }
+}
+
+/**
+ * `vtepkit capture`: the daemon writes the file; this process waits for the
+ * count, the seconds or Ctrl-C, stops the capture and says how many packets.
+ */
+async function runCapture(
+  args: { dev: string; side: 'tap' | 'underlay'; file: string; count?: number; seconds?: number },
+  socket: string,
+  hooks: MainHooks,
+  io: MainIo,
+): Promise<number> {
+  const client = await ControlClient.connect({ path: socket, ...(hooks.timeout === undefined ? {} : { timeout: hooks.timeout }) });
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const file = resolve(args.file);
+    const started = (await client.request({ op: 'capture.start', args: { dev: args.dev, side: args.side, file, ...(args.count === undefined ? {} : { count: args.count }) } })) as { id: number };
+    print(io.stderr, `capturing ${args.side} of ${args.dev} to ${file}${args.count === undefined ? '' : `, ${args.count} packets`}${args.seconds === undefined ? '' : `, ${args.seconds} s`} (Ctrl-C stops)`);
+    const deadline = args.seconds === undefined ? Infinity : Date.now() + args.seconds * 1000;
+    const aborted = hooks.stopSignal;
+    for (;;) {
+      if (interrupted || aborted?.aborted || Date.now() >= deadline) break;
+      const rows = (await client.request({ op: 'capture.show', args: {} })) as { id: number; running: boolean }[];
+      if (!rows.find((row) => row.id === started.id)?.running) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const row = (await client.request({ op: 'capture.stop', args: { id: started.id } })) as { packets: number; error?: string };
+    print(io.stdout, `${row.packets} packet${row.packets === 1 ? '' : 's'} captured to ${file}`);
+    if (row.error !== undefined) {
+      print(io.stderr, `Error: the capture stopped: ${row.error}`);
+      return EXIT_ERROR;
+    }
+    return EXIT_OK;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    client.close();
   }
 }
 
@@ -150,6 +196,12 @@ async function call(request: ControlRequest, socket: string, hooks: MainHooks, o
     } catch {
       // An answer of an unexpected shape: show it rather than fail.
       text = formatJson(result, true);
+    }
+    if (request.op === 'xfrm.state.show' && options.stats > 0) {
+      // ESP packets dropped before any SA could count them (unknown SPI, …): the engine's own counters.
+      const { drops } = (await client.request({ op: 'xfrm.stats', args: {} })) as { drops: Record<string, number> };
+      if (options.json) text = formatJson({ states: result, drops }, options.pretty);
+      else text = `${text}${text === '' ? '' : '\n'}${formatXfrmDrops(drops)}`;
     }
     print(io.stdout, text);
     return EXIT_OK;

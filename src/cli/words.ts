@@ -65,13 +65,17 @@ export type ControlRequest =
   | { op: 'xfrm.state.add'; args: XfrmStateInput }
   | { op: 'xfrm.state.del'; args: { spi: number; dst: string; src?: string } }
   | { op: 'xfrm.state.show'; args: Empty }
+  | { op: 'xfrm.stats'; args: Empty }
+  | { op: 'capture.start'; args: { dev: string; side?: 'tap' | 'underlay'; file: string; count?: number } }
+  | { op: 'capture.stop'; args: { id: number } }
+  | { op: 'capture.show'; args: Empty }
   | { op: 'apply'; args: VtepDocument }
   | { op: 'dump'; args: Empty }
   | { op: 'ping'; args: Empty };
 
 export type ControlOp = ControlRequest['op'];
 
-export const HELP_TOPICS = ['link', 'addr', 'fdb', 'neigh', 'xfrm', 'up', 'dump', 'daemon', 'demo'] as const;
+export const HELP_TOPICS = ['link', 'addr', 'fdb', 'neigh', 'xfrm', 'capture', 'up', 'dump', 'daemon', 'demo'] as const;
 export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 /** Commands the `vtepkit` process runs itself rather than sending to the daemon. */
@@ -80,7 +84,8 @@ export type LocalRequest =
   | { op: 'daemon'; args: { config?: string } }
   | { op: 'demo'; args: { words: string[] } }
   | { op: 'help'; args: { topic?: HelpTopic } }
-  | { op: 'version'; args: Empty };
+  | { op: 'version'; args: Empty }
+  | { op: 'capture'; args: { dev: string; side: 'tap' | 'underlay'; file: string; count?: number; seconds?: number } };
 
 export type CliRequest = ControlRequest | LocalRequest;
 
@@ -350,13 +355,14 @@ const OBJECTS: Record<string, HelpTopic | 'help'> = {
   neighbor: 'neigh',
   n: 'neigh',
   xfrm: 'xfrm',
+  capture: 'capture',
   up: 'up',
   dump: 'dump',
   daemon: 'daemon',
   demo: 'demo',
   help: 'help',
 };
-export const OBJECT_WORDS = ['link', 'addr', 'fdb', 'neigh', 'xfrm', 'up', 'dump', 'daemon', 'demo', 'help'];
+export const OBJECT_WORDS = ['link', 'addr', 'fdb', 'neigh', 'xfrm', 'capture', 'up', 'dump', 'daemon', 'demo', 'help'];
 
 const ADD = ['add'];
 const DEL = ['del', 'delete'];
@@ -432,6 +438,8 @@ function parseObject(object: HelpTopic, words: string[], options: GlobalOptions)
       return parseNeigh(words);
     case 'xfrm':
       return parseXfrm(words);
+    case 'capture':
+      return parseCapture(words);
     case 'up': {
       const w = new Words(words, 'up', 'up');
       const file = w.value('up', EXPECT.file);
@@ -917,6 +925,44 @@ function parseNeigh(words: string[]): ControlRequest {
 const XFRM_VERBS = table([[ADD, 'add'], [DEL, 'del'], [SHOW, 'show']]);
 const XFRM_ADD_WORDS = ['src', 'dst', 'proto', 'spi', 'mode', 'reqid', 'replay-window', 'flag', 'aead', 'enc', 'auth', 'auth-trunc', 'encap'];
 const XFRM_DEL_WORDS = ['src', 'dst', 'proto', 'spi'];
+/** `capture DEV [tap|underlay] file FILE [count N] [seconds S]`: tcpdump's job, by the daemon, on either side of a link. */
+function parseCapture(words: string[]): CliRequest {
+  const w = new Words(words, 'capture', 'capture');
+  const dev = w.value('capture', EXPECT.name);
+  w.context = `capture ${dev}`;
+  const raw: Record<string, unknown> = { dev, side: 'tap' };
+  const allowed = ['tap', 'underlay', 'file', 'count', 'seconds'];
+  while (!w.done) {
+    const word = w.next();
+    switch (word) {
+      case 'tap':
+      case 'underlay':
+        w.once('side', word);
+        raw.side = word;
+        break;
+      case 'file':
+      case 'count':
+      case 'seconds': {
+        w.once(word, word);
+        const value = w.value(word, word === 'file' ? EXPECT.file : EXPECT.integer);
+        if (word === 'file') raw.file = value;
+        else {
+          const n = Number(value);
+          if (!/^\d+$/.test(value) || n < 1 || n > (word === 'count' ? 10_000_000 : 86_400)) {
+            throw new CliError('BAD_ARGUMENT', value, `argument "${value}" is wrong: ${word} must be an integer in 1..${word === 'count' ? 10_000_000 : 86_400}`, 'capture');
+          }
+          raw[word] = n;
+        }
+        break;
+      }
+      default:
+        throw w.unknown(word, allowed);
+    }
+  }
+  if (raw.file === undefined) throw usage(undefined, `"capture ${dev}" needs "file FILE" (the daemon writes the pcap there)`, 'capture');
+  return { op: 'capture', args: raw as { dev: string; side: 'tap' | 'underlay'; file: string; count?: number; seconds?: number } };
+}
+
 /** iproute2's `flag` words; vtepkit implements `esn`. */
 const XFRM_FLAGS = ['noecn', 'decap-dscp', 'nopmtudisc', 'wildrecv', 'icmp', 'af-unspec', 'align4', 'esn'];
 
@@ -1180,6 +1226,11 @@ export function requestToWords(request: ControlRequest): string[] {
     case 'dump':
       return ['dump'];
     case 'ping':
+    case 'xfrm.stats':
+    case 'capture.start':
+    case 'capture.stop':
+    case 'capture.show':
+      // No words of their own: `-s xfrm state show` and `capture …` run them from the client.
       return [];
   }
 }
@@ -1192,6 +1243,7 @@ export const USAGE: Record<HelpTopic | 'main', string> = {
   main: `Usage: vtepkit [ OPTIONS ] OBJECT { COMMAND | help }
        vtepkit daemon [ --config FILE ]
        vtepkit up FILE | dump | demo
+       vtepkit capture NAME [ tap | underlay ] file FILE [ count N ] [ seconds S ]
 where  OBJECT := { link | addr | fdb | neigh | xfrm state }
        OPTIONS := { -s[tatistics] | -d[etails] | -j[son] | -p[retty] | -4 | -6 |
                     --socket PATH | -h[elp] | -V[ersion] }
@@ -1217,9 +1269,13 @@ ARGS := { id | vni } VNI [ dstport PORT ] [ local ADDR ] [ remote ADDR | group A
   xfrm: `Usage: vtepkit xfrm state add src ADDR dst ADDR proto esp spi SPI [ mode { transport | tunnel } ]
                     [ reqid REQID ] [ replay-window SIZE ] [ flag esn ] ALGO [ encap espinudp SPORT DPORT OADDR ]
        vtepkit xfrm state del [ src ADDR ] dst ADDR proto esp spi SPI
-       vtepkit xfrm state show
+       vtepkit [ -s ] xfrm state show          (-s: per-SA counters, then ESP drops outside any SA)
 ALGO := aead 'rfc4106(gcm(aes))' 0xKEYSALT 128
       | enc { aes | cbc(aes) } 0xKEY { auth { sha256 | hmac(sha256) } 0xKEY | auth-trunc hmac(sha256) 0xKEY 128 }`,
+  capture: `Usage: vtepkit capture NAME [ tap | underlay ] file FILE [ count N ] [ seconds S ]
+The daemon writes a pcap of link NAME to FILE (created mode 0600): "tap" (default) the inner Ethernet
+frames, "underlay" the tunnel packets as raw IP. It stops after N packets (default 100000), after S
+seconds, or on Ctrl-C, and prints how many were written. Read it with tshark -r FILE or tcpdump -r FILE.`,
   up: `Usage: vtepkit up FILE
 Applies the whole set-up in FILE (JSON: { "version": 1, "links": [...], "up": [...], "addresses": [...],
 "fdb": [...], "neighbours": [...], "xfrm": [...] }); "vtepkit dump" prints the running state as such a file.`,

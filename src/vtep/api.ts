@@ -160,5 +160,17 @@ export interface VtepApi {
   apply(document: VtepDocument): Promise<void>;
   /** The running state as a document `apply` accepts. */
   dump(): VtepDocument;
+  /** Received ESP packets dropped outside any SA's counters (unknown SPI, …), by reason. Optional for other engines. */
+  xfrmDrops?(): Record<string, number>;
+  /**
+   * A pcap capture on a link's TAP side or underlay side (docs/vtep.md): `sink`
+   * gets the pcap bytes. Optional for other engines.
+   */
+  capture?(
+    name: string,
+    side: 'tap' | 'underlay',
+    sink: (bytes: Uint8Array) => void,
+    options?: { count?: number; onStop?: () => void },
+  ): (() => void) & { readonly packets: number; readonly running: boolean };
   close(): Promise<void>;
 }

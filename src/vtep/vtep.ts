@@ -183,6 +183,33 @@ interface Link {
  */
 export type GeneveOptionsHook = (vni: number, packet: Uint8Array, optionsOffset: number, optionsLength: number) => boolean | void;
 
+export interface CaptureOptions {
+  /** Stop after this many packets. Default: until stopped. */
+  count?: number;
+  /** Told once when the capture stops (by count or by the returned function). */
+  onStop?: () => void;
+}
+
+/** Stops a capture; `packets` written so far, `running` until stopped. */
+export type CaptureStop = (() => void) & { readonly packets: number; readonly running: boolean };
+
+/** A pcap writer that stops its capture after `limit` packets. */
+class LimitedPcapWriter extends PcapWriter {
+  constructor(
+    linkType: number,
+    sink: PcapSink,
+    private readonly limit: number,
+    readonly stop: () => void,
+  ) {
+    super(linkType, sink);
+  }
+
+  override write(frame: Uint8Array, offset?: number, length?: number, timestampNs?: bigint | number): void {
+    super.write(frame, offset, length, timestampNs);
+    if (this.packets >= this.limit) this.stop();
+  }
+}
+
 function check(condition: boolean, field: string, message: string): void {
   if (!condition) throw new VtepError('BAD_VALUE', field, message);
 }
@@ -490,18 +517,37 @@ export class Vtep implements VtepApi {
    * valid only during the call (write them synchronously, e.g. fs.writeSync).
    * A debugging aid: each captured packet is copied, and the underlay side parses
    * address text per packet; with no capture, the datapath pays one field test.
+   * `count` stops the capture by itself after that many packets (`onStop` is told).
+   * The returned function stops it; its `packets` and `running` say how it went.
    */
-  capture(name: string, side: 'tap' | 'underlay', sink: PcapSink): () => void {
+  capture(name: string, side: 'tap' | 'underlay', sink: PcapSink, options: CaptureOptions = {}): CaptureStop {
     const link = this.link(name);
     check(side === 'tap' || side === 'underlay', 'side', `side must be tap or underlay, got ${JSON.stringify(side)}`);
     check(typeof sink === 'function', 'sink', 'sink must be a function taking pcap bytes');
-    const writer = new PcapWriter(side === 'tap' ? LINKTYPE_ETHERNET : LINKTYPE_RAW, sink);
-    if (side === 'tap') link.captureTap = writer;
-    else link.captureUnderlay = writer;
-    return () => {
+    const count = options.count === undefined ? Infinity : integer(options.count, 'count', 1, Number.MAX_SAFE_INTEGER);
+    let running = true;
+    const stop = (): void => {
+      if (!running) return;
+      running = false;
       if (link.captureTap === writer) link.captureTap = undefined;
       if (link.captureUnderlay === writer) link.captureUnderlay = undefined;
+      options.onStop?.();
     };
+    const writer = new LimitedPcapWriter(side === 'tap' ? LINKTYPE_ETHERNET : LINKTYPE_RAW, sink, count, stop);
+    // One capture per side: a new one ends the previous.
+    const previous = side === 'tap' ? link.captureTap : link.captureUnderlay;
+    if (previous instanceof LimitedPcapWriter) previous.stop();
+    if (side === 'tap') link.captureTap = writer;
+    else link.captureUnderlay = writer;
+    return Object.defineProperties(stop, {
+      packets: { get: () => writer.packets },
+      running: { get: () => running },
+    }) as CaptureStop;
+  }
+
+  /** Received ESP packets dropped before or outside any SA's own counters, by reason (unknown-spi, not-udp-inside, …). */
+  xfrmDrops(): Record<string, number> {
+    return Object.fromEntries(this.espDrops);
   }
 
   private readonly captureScratch = new Uint8Array(65535 + 48);

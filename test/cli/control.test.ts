@@ -9,6 +9,8 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { stat, writeFile, readFile } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
 import {
@@ -172,7 +174,35 @@ describe('cli control: operations', () => {
     expect(await client.request('xfrm.state.show')).to.have.length(1);
     expect(await client.request({ op: 'dump', args: {} })).to.have.property('version', 1);
     expect(await client.request('ping')).to.deep.include({ pong: true, pid: process.pid, connections: 1 });
-    expect(CONTROL_OPS).to.have.length(21);
+    expect(await client.request('xfrm.stats')).to.deep.equal({ drops: { 'unknown-spi': 2 } });
+    expect(CONTROL_OPS).to.have.length(25);
+  });
+
+  it('capture.start/show/stop: the daemon writes the pcap file (0600), bounded by count; bad args refused first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vtepkit-capture-'));
+    try {
+      const file = join(dir, 'c.pcap');
+      const started = (await client.request('capture.start', { dev: 'vxlan100', side: 'underlay', file, count: 5 })) as { id: number; file: string };
+      expect(started).to.deep.equal({ id: started.id, file });
+      expect(api.calls.at(-1)).to.deep.include({ method: 'capture', args: ['vxlan100', 'underlay', 5] });
+      expect(statSync(file).mode & 0o777).to.equal(0o600);
+      expect(readFileSync(file).subarray(0, 4).toString('hex')).to.equal('d4c3b2a1');
+      expect(await client.request('capture.show')).to.deep.equal([{ id: started.id, dev: 'vxlan100', side: 'underlay', file, count: 5, packets: 1, running: false }]);
+      expect(await client.request('capture.stop', { id: started.id })).to.deep.include({ packets: 1 });
+      expect(await client.request('capture.show')).to.deep.equal([]);
+      const bad = async (args: unknown): Promise<[string, string | undefined]> => {
+        const e = (await client.request('capture.start', args).catch((x: unknown) => x)) as ControlError;
+        return [e.code, e.field];
+      };
+      expect(await bad({ dev: 'vxlan100', file: 'relative.pcap' })).to.deep.equal(['BAD_VALUE', 'args.file']);
+      expect(await bad({ dev: 'vxlan100', file, side: 'both' })).to.deep.equal(['BAD_VALUE', 'args.side']);
+      expect(await bad({ dev: 'vxlan100', file, count: 0 })).to.deep.equal(['BAD_VALUE', 'args.count']);
+      expect(await bad({ dev: 'vxlan100', file: join(dir, 'no', 'such', 'dir.pcap') })).to.deep.equal(['UNREADABLE', 'args.file']);
+      const missing = (await client.request('capture.stop', { id: 999 }).catch((x: unknown) => x)) as ControlError;
+      expect([missing.code, missing.field]).to.deep.equal(['NOT_FOUND', 'args.id']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad args are refused before the engine: the code, the JSON path under args, what is allowed', async () => {

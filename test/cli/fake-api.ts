@@ -151,6 +151,22 @@ export class FakeApi implements VtepApi {
       { src: '192.168.1.10', dst: '192.168.1.20', spi: 0x1000, mode: 'transport', replayWindow: 64, aead: { name: 'rfc4106(gcm(aes))', key: '0x' + '33'.repeat(20), icvBits: 128 } },
     ]);
   }
+  xfrmDrops(): Record<string, number> {
+    this.record('xfrmDrops');
+    return this.canned('xfrmDrops', { 'unknown-spi': 2 });
+  }
+  /** A capture that writes a pcap header and one fake 4-byte packet record, then stops as if its count were reached. */
+  capture(name: string, side: 'tap' | 'underlay', sink: (bytes: Uint8Array) => void, options: { count?: number; onStop?: () => void } = {}): (() => void) & { readonly packets: number; readonly running: boolean } {
+    this.record('capture', name, side, options.count);
+    sink(new Uint8Array([0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]));
+    let stopped = false;
+    const stop = (): void => {
+      if (stopped) return;
+      stopped = true;
+      options.onStop?.();
+    };
+    return Object.defineProperties(stop, { packets: { get: () => 1 }, running: { get: () => false } }) as (() => void) & { readonly packets: number; readonly running: boolean };
+  }
   async apply(document: VtepDocument): Promise<void> {
     await this.wait();
     this.record('apply', document);

@@ -128,6 +128,18 @@ describe('cli words: iproute2 synonyms and forms', () => {
     });
   });
 
+  it('capture: side, file, count, seconds; pmtud on link add', () => {
+    expect(request('capture vxlan100 underlay file /tmp/u.pcap count 10 seconds 3')).to.deep.equal({ op: 'capture', args: { dev: 'vxlan100', side: 'underlay', file: '/tmp/u.pcap', count: 10, seconds: 3 } });
+    expect(request('capture vxlan100 file x.pcap')).to.deep.equal({ op: 'capture', args: { dev: 'vxlan100', side: 'tap', file: 'x.pcap' } });
+    expect(parseError('capture vxlan100').code).to.equal('USAGE');
+    expect(parseError('capture vxlan100 file a count 0').code).to.equal('BAD_ARGUMENT');
+    expect(parseError('capture vxlan100 file a seconds 1.5').code).to.equal('BAD_ARGUMENT');
+    expect(parseError('capture vxlan100 tap underlay file a').code).to.equal('DUPLICATE_ARGUMENT');
+    expect(parseError('capture vxlan100 file a bogus').code).to.equal('UNKNOWN_WORD');
+    expect((request('link add v type vxlan id 1 pmtud') as { args: LinkConfig }).args.pmtud).to.equal(true);
+    expect((request('link add v type vxlan id 1 nopmtud') as { args: LinkConfig }).args.pmtud).to.equal(false);
+  });
+
   it('link set / del / show in their forms', () => {
     expect(request('link set up dev v1 mtu 1400')).to.deep.equal({ op: 'link.set', args: { name: 'v1', up: true, mtu: 1400 } });
     expect(request('link change v1 down')).to.deep.equal({ op: 'link.set', args: { name: 'v1', up: false } });

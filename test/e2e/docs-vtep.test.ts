@@ -319,7 +319,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
 
     it("runs the page's blocks on both hosts", async () => {
       results = await p.runSection('1. Point to point');
-      expect(results.map((r) => r.host)).to.deep.equal(['left', 'right', 'left', 'left']);
+      expect(results.map((r) => r.host)).to.deep.equal(['left', 'right', 'left', 'left', 'left']);
     });
 
     it('pings across, with the all-zeros entry and the default MTU the page shows', () => {
@@ -336,6 +336,13 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
       const saved = JSON.parse(readFileSync(join(p.hosts.get('left')!.dir, 'vtep.json'), 'utf8')) as { links: { name: string; address: string }[] };
       expect(saved.links.map((l) => l.name)).to.deep.equal(['vxlan100']);
       expect(await p.linkMac('left', 'vxlan100')).to.equal(saved.links[0]!.address);
+    });
+
+    it('captures the underlay with vtepkit capture: the daemon writes a pcap tshark reads, pings inside VXLAN 100', () => {
+      const out = nth(results, 'left', 3).stdout;
+      expect(out).to.match(/4 packets captured to \/.*underlay\.pcap/);
+      expect(out).to.match(/192\.0\.2\.1,10\.200\.0\.1\t192\.0\.2\.2,10\.200\.0\.2\t100\t8/);
+      expect(out).to.match(/192\.0\.2\.2,10\.200\.0\.2\t192\.0\.2\.1,10\.200\.0\.1\t100\t0/);
     });
   });
 
@@ -537,6 +544,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
     it('the SAs count what they sealed and opened, with HMAC-SHA-256 (128-bit ICV, RFC 4868)', () => {
       const out = nth(results, 'left', 1).stdout;
       expect(out).to.match(/spi 0x00001000[\s\S]*?algorithm aes-cbc-128-hmac-sha256[\s\S]*?counters: sealed [1-9]/);
+      expect(out).to.match(/ESP drops outside any SA: none\n?$/);
       expect(out).to.match(/spi 0x00001001[\s\S]*?counters: opened [1-9]/);
       expect(out).to.not.match(/badIcv/);
     });
