@@ -76,8 +76,13 @@ export class TapPort implements FramePort {
     this.tap.start(pool, onFrames);
   }
   writeFrames(frames: readonly FrameRef[], count: number): number {
-    // TapDevice reads only bytes/offset/length of each buffer.
-    return this.tap.writeFrames(frames as readonly PacketBuffer[], count);
+    // TapDevice reads only bytes/offset/length of each buffer. A failed write (the
+    // device removed under us) is frames not taken, counted by the engine, never a throw on the datapath.
+    try {
+      return this.tap.writeFrames(frames as readonly PacketBuffer[], count);
+    } catch {
+      return 0;
+    }
   }
   setUp(up: boolean): void {
     this.tap.setUp(up);

@@ -253,6 +253,11 @@ export class Vtep implements VtepApi {
   private readonly geneveFields = new GeneveFields();
   /** Scratch for delivering a received datagram's inner frame without a pool copy. */
   private readonly rxFrame: FrameRef[] = [{ bytes: new Uint8Array(0), offset: 0, length: 0 }];
+  /** Frames of one received batch waiting for their port (one write call per link and batch). */
+  private readonly gathered: FrameRef[] = Array.from({ length: 64 }, () => ({ bytes: new Uint8Array(0), offset: 0, length: 0 }));
+  private gatheredCount = 0;
+  private gatheredLink: Link | undefined;
+  private gathering = false;
   /** Remote address text per destination id, and the address words it was made from. */
   private readonly addressText: string[] = [];
   private readonly addressWords: Int32Array[] = [];
@@ -947,6 +952,8 @@ export class Vtep implements VtepApi {
   /** A batch from the addon's socket: each datagram in a pool buffer, its source in `sources` (16 bytes each). */
   private receiveBatch(underlay: Underlay, buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
     const espPolicy = this.inboundSources.size !== 0;
+    // Frames for the ports are gathered and written per link in one call (one writev-like batch to the TAP).
+    this.gathering = true;
     for (let i = 0; i < count; i++) {
       const buf = buffers[i]!;
       if (espPolicy) {
@@ -958,7 +965,23 @@ export class Vtep implements VtepApi {
       }
       this.receive(underlay, buf.bytes, buf.offset, buf.offset + buf.length, '', sources, i * 16);
     }
+    this.gathering = false;
+    this.flushGathered();
     this.pool.releaseBatch(buffers, count);
+  }
+
+  /** Writes the gathered frames to their link's port (the buffers are still ours), counting what went. */
+  private flushGathered(): void {
+    const link = this.gatheredLink;
+    const count = this.gatheredCount;
+    if (link === undefined || count === 0) return;
+    this.gatheredCount = 0;
+    this.gatheredLink = undefined;
+    const written = link.port.writeFrames(this.gathered, count);
+    const counters = link.counters;
+    counters.rxPackets += written;
+    for (let i = 0; i < written; i++) counters.rxBytes += this.gathered[i]!.length;
+    if (written < count) counters.rxDrops[DROP['no-buffer']]! += count - written;
   }
 
   /**
@@ -1041,11 +1064,20 @@ export class Vtep implements VtepApi {
       counters.rxDrops[DROP['link-down']]!++;
       return;
     }
+    if (link.captureTap !== undefined) link.captureTap.write(message, innerOffset, innerLength);
+    if (this.gathering) {
+      if (this.gatheredLink !== link || this.gatheredCount === this.gathered.length) this.flushGathered();
+      const slot = this.gathered[this.gatheredCount++]!;
+      slot.bytes = message;
+      slot.offset = innerOffset;
+      slot.length = innerLength;
+      this.gatheredLink = link;
+      return;
+    }
     const frame = this.rxFrame[0]!;
     frame.bytes = message;
     frame.offset = innerOffset;
     frame.length = innerLength;
-    if (link.captureTap !== undefined) link.captureTap.write(message, innerOffset, innerLength);
     if (link.port.writeFrames(this.rxFrame, 1) === 1) {
       counters.rxPackets++;
       counters.rxBytes += innerLength;
