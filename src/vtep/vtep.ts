@@ -774,18 +774,77 @@ export class Vtep implements VtepApi {
     });
   }
 
+  /**
+   * Applies a whole document, all or nothing: when a step fails, the steps
+   * already done are undone in reverse order (links created are deleted with
+   * their TAP, addresses, FDB and neighbours; links brought up go back down;
+   * FDB entries, neighbours and SAs added to existing links are removed, and
+   * entries a `replace` changed get their previous destinations back), then the
+   * step's error is thrown.
+   */
   async apply(document: VtepDocument): Promise<void> {
     check(document !== null && typeof document === 'object' && document.version === 1, 'version', 'the document must be an object with version: 1');
-    for (const link of document.links ?? []) await this.addLink(link);
-    for (const name of document.up ?? []) await this.setLink(name, { up: true });
-    for (const a of document.addresses ?? []) await this.addAddress(a.dev, a.address);
-    for (const { mac, dev, op, ...options } of document.fdb ?? []) {
-      if (op === 'add') this.fdbAdd(dev, mac, options);
-      else if (op === 'replace') this.fdbReplace(dev, mac, options);
-      else this.fdbAppend(dev, mac, options);
+    const undo: (() => unknown)[] = [];
+    const created = new Set<string>();
+    const onExisting = (dev: string): boolean => !created.has(dev);
+    try {
+      for (const link of document.links ?? []) {
+        await this.addLink(link);
+        created.add(link.name);
+        undo.push(() => this.deleteLink(link.name));
+      }
+      for (const name of document.up ?? []) {
+        const wasUp = this.link(name).up;
+        await this.setLink(name, { up: true });
+        if (onExisting(name) && !wasUp) undo.push(() => this.setLink(name, { up: false }));
+      }
+      for (const a of document.addresses ?? []) {
+        await this.addAddress(a.dev, a.address);
+        if (onExisting(a.dev)) undo.push(() => this.removeAddress(a.dev, a.address));
+      }
+      for (const { mac, dev, op, ...options } of document.fdb ?? []) {
+        const before = onExisting(dev) ? this.fdbShow({ dev }).filter((row) => row.mac === mac.toLowerCase()) : [];
+        if (op === 'add') this.fdbAdd(dev, mac, options);
+        else if (op === 'replace') this.fdbReplace(dev, mac, options);
+        else this.fdbAppend(dev, mac, options);
+        if (onExisting(dev)) {
+          undo.push(() => {
+            this.fdbDel(dev, mac, options.dst === undefined ? {} : { dst: options.dst });
+            for (const row of before) {
+              if (row.dst !== undefined && !this.fdbShow({ dev }).some((r) => r.mac === row.mac && r.dst === row.dst)) {
+                this.fdbAppend(dev, mac, { dst: row.dst, ...(row.port === undefined ? {} : { port: row.port }), ...(row.vni === undefined ? {} : { vni: row.vni }), ...(row.state === '' ? {} : { state: row.state }) });
+              }
+            }
+          });
+        }
+      }
+      for (const n of document.neighbours ?? []) {
+        const previous = onExisting(n.dev) ? this.neighShow({ dev: n.dev }).find((row) => row.address === n.address) : undefined;
+        this.neighAdd(n);
+        if (onExisting(n.dev)) undo.push(() => (previous === undefined ? this.neighDel(n) : this.neighAdd({ dev: n.dev, address: n.address, lladdr: previous.lladdr })));
+      }
+      for (const sa of document.xfrm ?? []) {
+        this.xfrmStateAdd(sa);
+        undo.push(() => this.xfrmStateDel(sa.spi, sa.dst));
+      }
+    } catch (error) {
+      for (const step of undo.reverse()) {
+        try {
+          await step();
+        } catch {
+          // Best effort: the rest of the undo still runs.
+        }
+      }
+      throw error;
     }
-    for (const n of document.neighbours ?? []) this.neighAdd(n);
-    for (const sa of document.xfrm ?? []) this.xfrmStateAdd(sa);
+  }
+
+  /** `ip addr del` on a link's TAP (the undo of addAddress). */
+  private async removeAddress(dev: string, cidr: string): Promise<void> {
+    const link = this.link(dev);
+    const at = link.addresses.indexOf(cidr);
+    if (at >= 0) link.addresses.splice(at, 1);
+    if (link.port.kind === 'tap') await run('ip', ['addr', 'del', cidr, 'dev', link.port.name]).catch(() => undefined);
   }
 
   dump(): VtepDocument {
