@@ -4,6 +4,7 @@
  *   udpSocket(family) -> fd                         socket(AF_INET | AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC)
  *   udpSetOption(fd, name, value)                   setsockopt: "SO_REUSEADDR", "SO_RCVBUF", "SO_SNDBUF",
  *                                                   "IP_TTL", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP",
+ *                                                   "IP_TOS", "IPV6_TCLASS", "SO_NO_CHECK", "UDP_NO_CHECK6_TX",
  *                                                   "IPV6_V6ONLY", "IPV6_UNICAST_HOPS", "IPV6_MULTICAST_HOPS",
  *                                                   "IPV6_MULTICAST_LOOP"
  *   udpGetOption(fd, name) -> value                 getsockopt, same names
@@ -52,6 +53,15 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <netinet/udp.h>
+
+/* Older libc headers lack these (linux/udp.h, include/uapi/asm-generic/socket.h). */
+#ifndef SO_NO_CHECK
+#define SO_NO_CHECK 11
+#endif
+#ifndef UDP_NO_CHECK6_TX
+#define UDP_NO_CHECK6_TX 101
+#endif
 
 #include "shim.h"
 
@@ -158,6 +168,10 @@ static const socket_option_t SOCKET_OPTIONS[] = {
     {"IPV6_UNICAST_HOPS", IPPROTO_IPV6, IPV6_UNICAST_HOPS},
     {"IPV6_MULTICAST_HOPS", IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
     {"IPV6_MULTICAST_LOOP", IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
+    {"IP_TOS", IPPROTO_IP, IP_TOS},
+    {"IPV6_TCLASS", IPPROTO_IPV6, IPV6_TCLASS},
+    {"SO_NO_CHECK", SOL_SOCKET, SO_NO_CHECK},
+    {"UDP_NO_CHECK6_TX", IPPROTO_UDP, UDP_NO_CHECK6_TX},
 };
 
 /* The option named by a JS string, or NULL. */

@@ -72,7 +72,11 @@ export type UdpSocketOption =
   | 'IPV6_V6ONLY'
   | 'IPV6_UNICAST_HOPS'
   | 'IPV6_MULTICAST_HOPS'
-  | 'IPV6_MULTICAST_LOOP';
+  | 'IPV6_MULTICAST_LOOP'
+  | 'IP_TOS'
+  | 'IPV6_TCLASS'
+  | 'SO_NO_CHECK'
+  | 'UDP_NO_CHECK6_TX';
 
 /** Opaque handle of a running reader. */
 export type UdpReaderHandle = { readonly __udpReader: unique symbol };
@@ -237,11 +241,15 @@ export interface BatchUdpOptions extends UdpTransportOptions {
   reuseAddr?: boolean;
   /** Datagrams `queue` holds before it flushes by itself: 1..1024, default 256 (one sendmmsg per flush). */
   sendQueueSize?: number;
+  /** The outer TOS / traffic class byte of every datagram (IP_TOS, IPV6_TCLASS). Default 0. */
+  tos?: number;
+  /** Send without a UDP checksum (SO_NO_CHECK over IPv4; UDP_NO_CHECK6_TX over IPv6, RFC 6935). Default false. */
+  noChecksum?: boolean;
 }
 
 const OPTION_NAMES: readonly string[] = [
   'port', 'address', 'family', 'group', 'multicastInterface', 'multicastTtl', 'multicastLoopback', 'ttl',
-  'receiveBufferSize', 'sendBufferSize', 'reuseAddr', 'sendQueueSize',
+  'receiveBufferSize', 'sendBufferSize', 'reuseAddr', 'sendQueueSize', 'tos', 'noChecksum',
 ];
 
 function badOption(field: string, message: string): BatchUdpError {
@@ -449,6 +457,8 @@ export class BatchUdpTransport {
     const multicastLoopback = checkBoolean(options.multicastLoopback, 'multicastLoopback', false);
     const reuseAddr = checkBoolean(options.reuseAddr, 'reuseAddr', group !== undefined);
     const sendQueueSize = checkRange(options.sendQueueSize ?? UDP_DEFAULT_SEND_QUEUE, 'sendQueueSize', 1, UDP_SEND_QUEUE_MAX);
+    const tos = checkRange(options.tos ?? 0, 'tos', 0, 255);
+    const noChecksum = checkBoolean(options.noChecksum, 'noChecksum', false);
 
     const addon = native ?? loadAddon();
     let fd: number;
@@ -472,6 +482,14 @@ export class BatchUdpTransport {
       if (ttl !== undefined) {
         field = 'ttl';
         addon.udpSetOption(fd, family === 4 ? 'IP_TTL' : 'IPV6_UNICAST_HOPS', ttl);
+      }
+      if (tos !== 0) {
+        field = 'tos';
+        addon.udpSetOption(fd, family === 4 ? 'IP_TOS' : 'IPV6_TCLASS', tos);
+      }
+      if (noChecksum) {
+        field = 'noChecksum';
+        addon.udpSetOption(fd, family === 4 ? 'SO_NO_CHECK' : 'UDP_NO_CHECK6_TX', 1);
       }
       // A group needs the wildcard address (as UdpTransport, and the Linux vxlan driver).
       step = 'BIND';

@@ -138,6 +138,9 @@ interface Underlay {
   batch: BatchUdpTransport | undefined;
   family: 4 | 6;
   kind: 'vxlan' | 'geneve';
+  /** Socket options, the same for every link on the socket. */
+  tos: number;
+  noChecksum: boolean;
   links: Map<number, Link>;
   /** Packets at the socket that belong to no link: bad headers, unknown VNIs. */
   badHeader: number;
@@ -309,11 +312,16 @@ export class Vtep implements VtepApi {
     check(typeof learning === 'boolean', 'learning', 'learning must be true or false');
     check(typeof proxy === 'boolean', 'proxy', 'proxy must be true or false');
     const ttl = config.ttl === undefined ? undefined : integer(config.ttl, 'ttl', 1, 255);
-    // The kernel builds the outer IP and UDP headers of a node:dgram socket: these
-    // settings are its, and Node gives no way to change them per socket.
-    if (config.tos !== undefined && config.tos !== 0) throw new VtepError('NOT_SUPPORTED', 'tos', 'tos: the UDP underlay (node:dgram) cannot set the outer TOS; only tos 0 is supported');
+    // The kernel builds the outer IP and UDP headers of our socket: the TOS byte and
+    // the checksum are socket options (the addon's batched socket sets them; node:dgram cannot).
+    const tos = config.tos === undefined ? 0 : integer(config.tos, 'tos', 0, 255);
+    if (tos === 1) throw new VtepError('NOT_SUPPORTED', 'tos', 'tos inherit: the outer TOS is one value per socket here; give a fixed TOS byte (docs/vtep.md)');
     if (config.srcport !== undefined) throw new VtepError('NOT_SUPPORTED', 'srcport', 'srcport: the UDP underlay sends from its bound port (dstport), as one socket per port; per-flow source ports are not supported (docs/vtep.md)');
-    if (config.udpChecksum === false) throw new VtepError('NOT_SUPPORTED', 'udpChecksum', 'noudpcsum: the kernel always computes UDP checksums on the underlay socket');
+    if (config.udpChecksum !== undefined) check(typeof config.udpChecksum === 'boolean', 'udpChecksum', 'udpChecksum must be true or false');
+    const noChecksum = config.udpChecksum === false;
+    const useBatch = this.underlayKind === 'batch' || (this.underlayKind === 'auto' && isBatchUdpAvailable());
+    if (!useBatch && tos !== 0) throw new VtepError('NOT_SUPPORTED', 'tos', 'tos: node:dgram cannot set the outer TOS; it needs the addon\'s batched socket (npm run build:addon)');
+    if (!useBatch && noChecksum) throw new VtepError('NOT_SUPPORTED', 'udpChecksum', 'noudpcsum: node:dgram always sends UDP checksums; it needs the addon\'s batched socket (npm run build:addon)');
     const gbp = config.gbp ?? false;
     check(typeof gbp === 'boolean', 'gbp', 'gbp must be true or false');
 
@@ -360,6 +368,9 @@ export class Vtep implements VtepApi {
     // One socket per (local, port, group): links on it are told apart by VNI.
     const key = `${kind}|${config.local ?? ''}|${dstport}|${config.group ?? ''}`;
     let underlay = this.underlays.get(key);
+    if (underlay !== undefined && (underlay.tos !== tos || underlay.noChecksum !== noChecksum)) {
+      throw new VtepError('BAD_VALUE', underlay.tos !== tos ? 'tos' : 'udpChecksum', `links on ${kind} port ${dstport} share one socket: tos ${underlay.tos} and ${underlay.noChecksum ? 'noudpcsum' : 'udpcsum'} are set by the link that opened it`);
+    }
     if (underlay !== undefined && underlay.links.has(vni)) {
       throw new VtepError('EXISTS', 'vni', `VNI ${vni} is already used on ${kind} port ${dstport} (link ${underlay.links.get(vni)!.config.name})`);
     }
@@ -377,16 +388,15 @@ export class Vtep implements VtepApi {
         ...(config.group !== undefined && config.local !== undefined && config.dev === undefined ? { multicastInterface: config.local } : {}),
         ...(ttl === undefined ? {} : { ttl }),
       };
-      const useBatch = this.underlayKind === 'batch' || (this.underlayKind === 'auto' && isBatchUdpAvailable());
       let batch: BatchUdpTransport | undefined;
       let transport: UdpTransport | undefined;
       try {
-        if (useBatch) batch = BatchUdpTransport.open({ ...socketOptions, ...(config.group === undefined ? {} : { reuseAddr: true }) });
+        if (useBatch) batch = BatchUdpTransport.open({ ...socketOptions, tos, noChecksum, ...(config.group === undefined ? {} : { reuseAddr: true }) });
         else transport = await UdpTransport.open(socketOptions);
       } catch (error) {
         throw new VtepError('SYSTEM', 'dstport', `cannot open the underlay socket: ${(error as Error).message}`);
       }
-      underlay = { key, transport, batch, family, kind, links: new Map(), badHeader: 0, unknownVni: 0 };
+      underlay = { key, transport, batch, family, kind, tos, noChecksum, links: new Map(), badHeader: 0, unknownVni: 0 };
       const u = underlay;
       if (batch !== undefined) {
         batch.start(this.pool, (buffers, sources, _ports, count) => this.receiveBatch(u, buffers, sources, count));

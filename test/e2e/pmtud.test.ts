@@ -7,6 +7,12 @@
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isBatchUdpAvailable } from '../../src/io/udp-batch.js';
+import { tsharkMissing } from '../helpers/judges.js';
 import { Lab } from '../helpers/netns.js';
 import { ask, skipWithoutLab, startVtep } from './host.js';
 
@@ -54,5 +60,60 @@ describe('e2e: pmtud, ICMP too-big answers accepted by the sender\'s kernel', fu
     expect(route).to.match(/mtu 1450/);
     const fits = lab.try(left, 'ping', '-6', '-c', '2', '-i', '0.2', '-W', '2', '-M', 'do', '-s', '1402', 'fd00:200::2');
     expect(fits.status, fits.stdout + fits.stderr).to.equal(0);
+  });
+});
+
+describe('e2e: the outer TOS byte and noudpcsum, as tshark sees them on the underlay', function () {
+  this.timeout(60_000);
+  const lab = new Lab('tos');
+  let dir = '';
+  let left = '';
+  let right = '';
+  let veth = '';
+
+  before(async function () {
+    skipWithoutLab(this);
+    if (tsharkMissing() || !isBatchUdpAvailable()) this.skip();
+    dir = mkdtempSync(join(tmpdir(), 'vtepkit-tos-'));
+    left = lab.host('left');
+    right = lab.host('right');
+    [veth] = lab.link(left, '203.0.113.1/24', right, '203.0.113.2/24');
+    // Left: TOS 0xb8 (DSCP EF) and no UDP checksum; right: the defaults (TOS 0, checksums on).
+    const side = (local: string, remote: string, address: string, extra: object): unknown => ({
+      version: 1,
+      links: [{ name: 'vxlan100', type: 'vxlan', vni: 100, local, remote, ...extra }],
+      up: ['vxlan100'],
+      addresses: [{ dev: 'vxlan100', address }],
+    });
+    await startVtep(lab, left, side('203.0.113.1', '203.0.113.2', '10.202.0.1/24', { tos: 0xb8, udpChecksum: false }));
+    await startVtep(lab, right, side('203.0.113.2', '203.0.113.1', '10.202.0.2/24', {}));
+  });
+
+  after(() => {
+    lab.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('left sends DSCP EF with UDP checksum 0; right sends TOS 0 with a correct checksum', async () => {
+    const file = join(dir, 'underlay.pcap');
+    const capture = lab.spawn(left, 'tshark', ['-i', veth, '-f', 'udp port 4789', '-c', '6', '-w', file]);
+    await new Promise((r) => setTimeout(r, 1500));
+    const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    await new Promise<void>((resolve) => capture.once('exit', () => resolve()));
+    const fields = spawnSync('tshark', ['-r', file, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dsfield', '-e', 'udp.checksum', '-e', 'udp.checksum.status'], { encoding: 'utf8' });
+    const rows = fields.stdout.trim().split('\n').map((line) => line.split('\t'));
+    expect(rows.length).to.be.at.least(6);
+    for (const [source, dsfield, checksum, status] of rows) {
+      if (source === '203.0.113.1') expect([dsfield, checksum], rows.join(' | ')).to.deep.equal(['0xb8', '0x0000']);
+      else {
+        // Present (veth's checksum offload leaves it unfinished in a capture, so tshark cannot call it good).
+        expect(dsfield, rows.join(' | ')).to.equal('0x00');
+        expect(checksum).to.not.equal('0x0000');
+        expect(status).to.not.equal('3');
+      }
+    }
+    expect(rows.some(([source]) => source === '203.0.113.1')).to.equal(true);
+    expect(rows.some(([source]) => source === '203.0.113.2')).to.equal(true);
   });
 });

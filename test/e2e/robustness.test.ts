@@ -357,7 +357,7 @@ describe('e2e: bad config files, bad words and malformed control requests agains
       [['fdb', 'add', '02:00:00:00:00:0g', 'dev', 'vxlan100', 'dst', '198.51.100.2'], 1, /^Error: argument "02:00:00:00:00:0g" is wrong: /],
       // Understood, then refused by the daemon's engine:
       [['link', 'add', 'vxlan100', 'type', 'vxlan', 'id', '100'], 1, /^Error: link vxlan100 exists\n$/],
-      [['link', 'add', 'vxlan101', 'type', 'vxlan', 'id', '101', 'tos', '16'], 1, /^Error: tos: the UDP underlay \(node:dgram\) cannot set the outer TOS/],
+      [['link', 'add', 'vxlan101', 'type', 'vxlan', 'id', '101', 'tos', 'inherit'], 1, /^Error: tos inherit: the outer TOS is one value per socket/],
       [['link', 'show', 'vxlan999'], 1, /^Error: no link "vxlan999"; links: vxlan100\n$/],
       [['link', 'del', 'vxlan999'], 1, /^Error: no link "vxlan999"/],
       [['fdb', 'add', '02:00:00:00:00:01', 'dev', 'vxlan999', 'dst', '198.51.100.2'], 1, /^Error: no link "vxlan999"/],
