@@ -101,7 +101,7 @@ describe('e2e: the outer TOS byte and noudpcsum, as tshark sees them on the unde
     const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     await new Promise<void>((resolve) => capture.once('exit', () => resolve()));
-    const fields = spawnSync('tshark', ['-r', file, '-o', 'udp.check_checksum:TRUE', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dsfield', '-e', 'udp.checksum', '-e', 'udp.checksum.status'], { encoding: 'utf8' });
+    const fields = spawnSync('tshark', ['-r', file, '-o', 'udp.check_checksum:TRUE', '-E', 'occurrence=f', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dsfield', '-e', 'udp.checksum', '-e', 'udp.checksum.status'], { encoding: 'utf8' });
     const rows = fields.stdout.trim().split('\n').map((line) => line.split('\t'));
     expect(rows.length).to.be.at.least(6);
     for (const [source, dsfield, checksum, status] of rows) {
