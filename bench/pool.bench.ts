@@ -1,22 +1,23 @@
 /**
- * Buffer pool bench: throughput (benchmark.js) and allocation per packet.
+ * Buffer pool bench: throughput per buffer (the interleaved rounds of bench/harness.ts,
+ * 64 buffers per call) and allocation per packet.
  *
- *   npx tsx bench/pool.bench.ts           # full run, ~1 minute
+ *   npx tsx bench/pool.bench.ts           # full run
  *   npx tsx bench/pool.bench.ts --quick   # shorter samples, for a smoke run
  *
  * `node --expose-gc` is not required: bench/alloc.ts enables it at run time. Timing is
  * printed, never asserted.
  */
 import { writeFileSync } from 'node:fs';
-import Benchmark from 'benchmark';
 import { BufferPool } from '../src/pool/index.js';
 import type { PacketBuffer } from '../src/pool/index.js';
 import { ALLOCATION_HEADER, allocationRow, formatTable, measureAllocations } from './alloc.js';
 import type { AllocationResult } from './alloc.js';
+import { quick, runPacketCases, type PacketCase } from './harness.js';
 
-const quick = process.argv.includes('--quick');
-const BATCH = 32;
-const PACKETS = 1_000_000;
+const BATCH = 64;
+/** Iterations of each allocation loop (the batch loop: this many buffers, in batches). */
+const PACKETS = quick ? 200_000 : 1_000_000;
 
 let sink = 0;
 
@@ -33,68 +34,63 @@ function packetCycle(pool: BufferPool, i: number): void {
   pool.release(buf);
 }
 
-function runSuite(): Promise<Benchmark.Suite> {
+function throughputCases(): PacketCase[] {
   const pool = new BufferPool();
   const batchPool = new BufferPool();
   const packetPool = new BufferPool();
   const batch: PacketBuffer[] = new Array<PacketBuffer>(BATCH);
   let i = 0;
-  const suite = new Benchmark.Suite('pool');
-  const options: Benchmark.Options = quick ? { maxTime: 0.5, minSamples: 5 } : { maxTime: 3 };
-  suite
-    .add(
-      'acquire + release',
-      () => {
-        const buf = pool.acquire()!;
-        sink = (sink + buf.offset) & 0xffff;
-        pool.release(buf);
+  const common = { batch: BATCH, innerBytes: 64 };
+  return [
+    {
+      ...common,
+      id: 'pool-acquire-release',
+      name: 'acquire + release',
+      fn: () => {
+        for (let k = 0; k < BATCH; k++) {
+          const buf = pool.acquire()!;
+          sink = (sink + buf.offset) & 0xffff;
+          pool.release(buf);
+        }
       },
-      options,
-    )
-    .add(
-      `acquireBatch(${BATCH}) + releaseBatch(${BATCH})`,
-      () => {
+    },
+    {
+      ...common,
+      id: 'pool-batch',
+      name: `acquireBatch(${BATCH}) + releaseBatch(${BATCH})`,
+      fn: () => {
         const n = batchPool.acquireBatch(batch, BATCH);
         sink = (sink + n) & 0xffff;
         batchPool.releaseBatch(batch, n);
       },
-      options,
-    )
-    .add('acquire + write 64 B + prepend 50 + release', () => packetCycle(packetPool, i++), options)
-    .add(
-      'baseline: new Uint8Array(2048) per packet',
-      () => {
-        const bytes = new Uint8Array(2048);
-        bytes[448] = i++ & 0xff;
-        sink = (sink + bytes[448]!) & 0xffff;
+    },
+    {
+      ...common,
+      id: 'pool-cycle',
+      name: 'acquire + write 64 B + prepend 50 + release',
+      fn: () => {
+        for (let k = 0; k < BATCH; k++) packetCycle(packetPool, i++);
       },
-      options,
-    );
-  return new Promise((resolve) => {
-    suite.on('complete', () => resolve(suite));
-    suite.run({ async: false });
-  });
+    },
+    {
+      ...common,
+      id: 'pool-baseline-alloc',
+      name: 'baseline: new Uint8Array(2048) per packet',
+      fn: () => {
+        for (let k = 0; k < BATCH; k++) {
+          const bytes = new Uint8Array(2048);
+          bytes[448] = i++ & 0xff;
+          sink = (sink + bytes[448]!) & 0xffff;
+        }
+      },
+    },
+  ];
 }
 
 async function main(): Promise<void> {
-  console.log(`vtepkit pool bench: node ${process.version}, ${process.platform}/${process.arch}${quick ? ' (quick)' : ''}\n`);
+  console.log(`vtepkit pool bench: node ${process.version}, ${process.platform}/${process.arch}`);
 
-  const suite = await runSuite();
-  const rows: string[][] = [];
-  suite.forEach((bench: Benchmark) => {
-    const hz = bench.hz;
-    const name = String(bench.name);
-    const perPacket = name.startsWith('acquireBatch') ? hz * BATCH : hz;
-    rows.push([
-      name,
-      Math.round(hz).toLocaleString('en-US'),
-      Math.round(perPacket).toLocaleString('en-US'),
-      `±${bench.stats.rme.toFixed(2)}%`,
-      String(bench.stats.sample.length),
-    ]);
-  });
-  console.log('Throughput (benchmark.js; a batch op moves 32 buffers)');
-  console.log(formatTable(['operation', 'ops/s', 'buffers/s', 'rme', 'samples'], rows));
+  const throughput = await runPacketCases(`vtepkit pool, per buffer, ${BATCH} buffers per call`, throughputCases());
   console.log();
 
   const results: AllocationResult[] = [];
@@ -104,7 +100,7 @@ async function main(): Promise<void> {
   const batchPool = new BufferPool();
   const batch: PacketBuffer[] = new Array<PacketBuffer>(BATCH);
   results.push(
-    await measureAllocations(`acquireBatch(${BATCH}), prepend 50 each, releaseBatch`, PACKETS, () => {
+    await measureAllocations(`acquireBatch(${BATCH}), prepend 50 each, releaseBatch`, Math.round(PACKETS / BATCH), () => {
       const n = batchPool.acquireBatch(batch, BATCH);
       for (let k = 0; k < n; k++) batch[k]!.prepend(50);
       batchPool.releaseBatch(batch, n);
@@ -140,10 +136,7 @@ async function main(): Promise<void> {
   console.log(formatTable(ALLOCATION_HEADER, results.map(allocationRow)));
   console.log(`\npool stats after the allocation run: ${JSON.stringify(pool.snapshot())}`);
   const jsonAt = process.argv.indexOf('--json');
-  if (jsonAt > 0 && process.argv[jsonAt + 1]) {
-    const throughput = rows.map(([operation, opsPerSecond, buffersPerSecond, rme]) => ({ operation, opsPerSecond, buffersPerSecond, rme }));
-    writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify({ throughput, allocations: results }, null, 2));
-  }
+  if (jsonAt > 0 && process.argv[jsonAt + 1]) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify({ throughput, allocations: results }, null, 2));
   if (sink === -1) console.log('');
 }
 
