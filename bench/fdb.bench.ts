@@ -27,8 +27,8 @@ import { Fdb } from '../src/fdb/index.js';
 import { hashMacKey } from '../src/fdb/hash.js';
 import { writeMac } from '../src/wire/ethernet.js';
 import { writeIpv4Address } from '../src/wire/ipv4.js';
-import { exposeGc, formatTable, measureAllocations } from './alloc.js';
-import { BENCH_OPTIONS, ROUNDS, confidencePercent, filter, median, quick } from './harness.js';
+import { exposeGc, formatTable } from './alloc.js';
+import { BENCH_OPTIONS, ROUNDS, confidencePercent, filter, measureAllocationsTwice, median, quick, warmMeter } from './harness.js';
 
 const sectionAt = process.argv.indexOf('--section');
 /** `--section memory|throughput|sweep`: run one part only. */
@@ -262,8 +262,8 @@ interface Row {
 
 /**
  * Interleaved rounds (this VM's speed drifts), median of benchmark.js's hz with a 95 %
- * confidence ± over the rounds (as bench/harness.ts); then allocations over up to 1 M
- * operations (about 0.15 s' worth in quick mode).
+ * confidence ± over the rounds (as bench/harness.ts); then allocations, the smaller of two
+ * runs of up to 0.5 M operations each (about 0.15 s' worth in all in quick mode).
  */
 async function runCases(cases: Case[]): Promise<Row[]> {
   const selected = cases.filter((c) => !filter || c.name.includes(filter));
@@ -271,6 +271,7 @@ async function runCases(cases: Case[]): Promise<Row[]> {
   const options: Benchmark.Options = BENCH_OPTIONS;
   for (const c of selected) for (let i = 0; i < 50; i++) c.fn();
   const hz = new Map<Case, number[]>(selected.map((c) => [c, []]));
+  await warmMeter();
   for (let round = 0; round < rounds; round++) {
     for (const c of selected) {
       const bench = new Benchmark(c.name, c.fn, options);
@@ -284,8 +285,8 @@ async function runCases(cases: Case[]): Promise<Row[]> {
   for (const c of selected) {
     const samples = hz.get(c)!;
     const ops = median(samples);
-    const calls = Math.max(10, Math.min(Math.round(1_000_000 / BATCH), Math.round((ops * (quick ? 0.15 : 1.5)) / BATCH)));
-    const alloc = await measureAllocations(c.name, calls, () => c.fn(), { warmup: 20 });
+    const calls = Math.max(5, Math.min(Math.round(500_000 / BATCH), Math.round((ops * (quick ? 0.15 : 1.5)) / 2 / BATCH)));
+    const alloc = await measureAllocationsTwice(c.name, calls, c.fn);
     rows.push({
       name: c.name,
       opsPerSecond: ops,

@@ -12,7 +12,7 @@
  * understates the error (see docs/benchmarks.md).
  */
 import Benchmark from 'benchmark';
-import { formatTable, measureAllocations } from './alloc.js';
+import { formatTable, measureAllocations, type AllocationResult } from './alloc.js';
 
 export interface PacketCase {
   name: string;
@@ -90,6 +90,30 @@ function warm(fn: () => void, calls: number, ms: number): number {
   return i;
 }
 
+let meterWarm = false;
+
+/**
+ * The allocation meter's own loop is compiled (on-stack replacement) during its first
+ * runs, and compiling allocates: let that happen on a no-op, not on the first case.
+ */
+export async function warmMeter(): Promise<void> {
+  if (meterWarm) return;
+  meterWarm = true;
+  let idle = 0;
+  for (let i = 0; i < 3; i++) await measureAllocations('meter warm-up', 200_000, (k) => (idle += k & 1), { warmup: 200_000 });
+}
+
+/**
+ * Two allocation runs of `calls` calls each; the one that allocated less is returned. A
+ * compilation that lands in a run allocates a one-off 50-250 KB (code, feedback) that is
+ * not fn's; allocation by fn itself shows in both runs.
+ */
+export async function measureAllocationsTwice(label: string, calls: number, fn: () => void): Promise<AllocationResult> {
+  const first = await measureAllocations(label, calls, fn, { warmup: Math.min(2000, Math.max(8, Math.round(calls / 5))) });
+  const second = await measureAllocations(label, calls, fn, { warmup: 2 });
+  return second.allocatedBytes <= first.allocatedBytes ? second : first;
+}
+
 /** Mpps with enough digits for slow cases. */
 export function formatMpps(pps: number): string {
   const m = pps / 1e6;
@@ -125,21 +149,14 @@ export async function runPacketCases(title: string, cases: readonly PacketCase[]
     process.stdout.write(`  round ${round + 1}/${rounds} done\n`);
   }
   const results: PacketResult[] = [];
-  // The allocation meter's own loop is compiled (on-stack replacement) during its first
-  // runs, and compiling allocates: let that happen on a no-op, not on the first case.
-  let idle = 0;
-  for (let i = 0; i < 3; i++) await measureAllocations('meter warm-up', 200_000, (k) => (idle += k & 1), { warmup: 200_000 });
+  await warmMeter();
   for (const c of selected) {
     const perRound = hz.get(c)!;
     const pps = median(perRound);
     const calls = Math.max(10, Math.min(Math.round(500_000 / c.batch), Math.round((pps * ALLOCATION_SECONDS) / 2 / c.batch)));
     // Warm again (the benchmark.js runs of the other cases came in between), by time.
     warm(c.fn, 5000, quick ? 50 : 300);
-    // Two runs, the smaller count kept: a compilation that lands in a run allocates a one-off
-    // 50-250 KB (code, feedback) that is not the case's; real per-packet allocation shows in both.
-    const first = await measureAllocations(c.name, calls, c.fn, { warmup: Math.min(2000, Math.max(8, Math.round(calls / 5))) });
-    const second = await measureAllocations(c.name, calls, c.fn, { warmup: 2 });
-    const alloc = second.allocatedBytes <= first.allocatedBytes ? second : first;
+    const alloc = await measureAllocationsTwice(c.name, calls, c.fn);
     const packets = calls * c.batch;
     results.push({
       name: c.name,
