@@ -21,6 +21,7 @@ import { BufferPool } from '../pool/pool.js';
 import type { PacketBuffer } from '../pool/pool.js';
 import { WireError } from '../wire/errors.js';
 import { ETHERNET_HEADER_LENGTH, MAC_BROADCAST, isMulticastMac, parseMac, readMac, writeMac } from '../wire/ethernet.js';
+import { ArmedSlots } from './armed.js';
 import { tapAddon, tapAddonMissingMessage, tapAddonProblem } from './native.js';
 import type { NativeSyscallError, TapAddon, TapReaderHandle } from './native.js';
 
@@ -309,18 +310,7 @@ export class TapDevice {
   private pool: BufferPool | undefined;
   private onFrames: TapFramesHandler | undefined;
   private onError: ((error: TapError) => void) | undefined;
-  private budget = 0;
-  private maxFrameLength = 0;
-  /** The buffer armed in each slot, or null. */
-  private armed: (PacketBuffer | null)[] = [];
-  /** Shared with the addon: `bytes` of the buffer armed in each slot, or undefined. */
-  private views: (Uint8Array | undefined)[] = [];
-  private offsets = new Int32Array(0);
-  private capacities = new Int32Array(0);
-  /** Shared with the addon: (slot, length) pairs of the batch being delivered. */
-  private batch = new Int32Array(0);
-  /** Reused for every batch; only [0 .. count) is meaningful. */
-  private frames: PacketBuffer[] = [];
+  private slots = new ArmedSlots(0, 0);
 
   // Transmit state, grown (never shrunk) to the largest batch.
   private txViews: Uint8Array[] = [];
@@ -460,17 +450,11 @@ export class TapDevice {
     this.pool = pool;
     this.onFrames = onFrames;
     this.onError = onError;
-    this.budget = budget;
-    this.maxFrameLength = pool.maxFrameLength;
-    this.armed = new Array<PacketBuffer | null>(budget).fill(null);
-    this.views = new Array<Uint8Array | undefined>(budget).fill(undefined);
-    this.offsets = new Int32Array(budget);
-    this.capacities = new Int32Array(budget);
-    this.batch = new Int32Array(2 * budget);
-    this.frames = new Array<PacketBuffer>(budget);
-    this.refill();
+    const slots = new ArmedSlots(budget, pool.maxFrameLength);
+    this.slots = slots;
+    slots.refill(pool);
     try {
-      this.reader = this.native.createReader(this.fdValue, budget, this.views, this.offsets, this.capacities, this.batch, this.onBatch);
+      this.reader = this.native.createReader(this.fdValue, budget, slots.views, slots.offsets, slots.capacities, slots.batch, this.onBatch);
     } catch (error) {
       this.releaseArmed();
       throw syscallError(error, `watching ${this.name}`);
@@ -578,26 +562,12 @@ export class TapDevice {
     if (noBuffer !== 0) stats.rxNoBuffer += noBuffer;
     if (oversize !== 0) stats.rxOversize += oversize;
     if (count > 0) {
-      const batch = this.batch;
-      const armed = this.armed;
-      const views = this.views;
-      const frames = this.frames;
-      let bytes = 0;
-      for (let i = 0; i < count; i++) {
-        const slot = batch[2 * i]!;
-        const length = batch[2 * i + 1]!;
-        const buf = armed[slot]!;
-        buf.length = length;
-        frames[i] = buf;
-        armed[slot] = null;
-        views[slot] = undefined;
-        bytes += length;
-      }
+      const slots = this.slots;
+      stats.rxBytes += slots.take(count);
       stats.rxFrames += count;
-      stats.rxBytes += bytes;
       stats.rxBatches++;
       try {
-        this.onFrames!(frames, count);
+        this.onFrames!(slots.taken, count);
       } finally {
         this.refill();
       }
@@ -607,35 +577,13 @@ export class TapDevice {
     if (error !== undefined) this.readFailed(error);
   };
 
-  /** Arms every empty slot with a fresh buffer; stops at the first exhaustion (the pool counts it once). */
   private refill(): void {
-    const pool = this.pool;
-    if (pool === undefined) return; // stopped (perhaps by onFrames itself)
-    const armed = this.armed;
-    const views = this.views;
-    const offsets = this.offsets;
-    const capacities = this.capacities;
-    const capacity = this.maxFrameLength;
-    for (let slot = 0; slot < this.budget; slot++) {
-      if (armed[slot] !== null) continue;
-      const buf = pool.acquire();
-      if (buf === null) return;
-      armed[slot] = buf;
-      views[slot] = buf.bytes;
-      offsets[slot] = buf.offset;
-      capacities[slot] = capacity;
-    }
+    // Stopped (perhaps by onFrames itself): nothing to arm.
+    if (this.pool !== undefined) this.slots.refill(this.pool);
   }
 
   private releaseArmed(): void {
-    const pool = this.pool;
-    const armed = this.armed;
-    for (let slot = 0; slot < armed.length; slot++) {
-      const buf = armed[slot];
-      if (buf != null) pool!.release(buf);
-      armed[slot] = null;
-      this.views[slot] = undefined;
-    }
+    if (this.pool !== undefined) this.slots.release(this.pool);
     this.pool = undefined;
     this.onFrames = undefined;
   }

@@ -25,6 +25,7 @@
  * Without the addon, `BatchUdpTransport.open` throws BatchUdpError ADDON_MISSING
  * (after checking its options); `UdpTransport` over node:dgram needs no addon.
  */
+import { ArmedSlots } from './armed.js';
 import { isIPv4, isIPv6 } from 'node:net';
 import { constants as osConstants, networkInterfaces } from 'node:os';
 import { BufferPool } from '../pool/pool.js';
@@ -389,16 +390,9 @@ export class BatchUdpTransport {
   private pool: BufferPool | undefined;
   private handler: BatchUdpHandler | undefined;
   private onError: ((error: BatchUdpError) => void) | undefined;
-  private budget = 0;
-  private capacity = 0;
-  private armed: (PacketBuffer | null)[] = [];
-  private views: (Uint8Array | undefined)[] = [];
-  private offsets = new Int32Array(0);
-  private capacities = new Int32Array(0);
-  private batch = new Int32Array(0);
+  private slots = new ArmedSlots(0, 0);
   private sources = new Uint8Array(0);
   private ports = new Int32Array(0);
-  private buffers: PacketBuffer[] = [];
 
   // Transmit
   private readonly txCapacity: number;
@@ -586,20 +580,14 @@ export class BatchUdpTransport {
     this.pool = pool;
     this.handler = onBatch;
     this.onError = onError;
-    this.budget = budget;
-    this.capacity = pool.slotSize - pool.headroom;
-    this.armed = new Array<PacketBuffer | null>(budget).fill(null);
-    this.views = new Array<Uint8Array | undefined>(budget).fill(undefined);
-    this.offsets = new Int32Array(budget);
-    this.capacities = new Int32Array(budget);
-    this.batch = new Int32Array(2 * budget);
+    const slots = new ArmedSlots(budget, pool.slotSize - pool.headroom);
+    this.slots = slots;
     this.sources = new Uint8Array(UDP_ADDRESS_BYTES * budget);
     this.ports = new Int32Array(budget);
-    this.buffers = new Array<PacketBuffer>(budget);
-    this.refill();
+    slots.refill(pool);
     try {
       this.reader = this.native.udpCreateReader(
-        this.fdValue, budget, this.views, this.offsets, this.capacities, this.batch, this.sources, this.ports, this.onNativeBatch,
+        this.fdValue, budget, slots.views, slots.offsets, slots.capacities, slots.batch, this.sources, this.ports, this.onNativeBatch,
       );
     } catch (error) {
       this.releaseArmed();
@@ -770,26 +758,12 @@ export class BatchUdpTransport {
     if (oversize !== 0) stats.rxOversize += oversize;
     if (softErrors !== 0) stats.rxErrors += softErrors;
     if (count > 0) {
-      const batch = this.batch;
-      const armed = this.armed;
-      const views = this.views;
-      const buffers = this.buffers;
-      let bytes = 0;
-      for (let i = 0; i < count; i++) {
-        const slot = batch[2 * i]!;
-        const length = batch[2 * i + 1]!;
-        const buf = armed[slot]!;
-        buf.length = length;
-        buffers[i] = buf;
-        armed[slot] = null;
-        views[slot] = undefined;
-        bytes += length;
-      }
+      const slots = this.slots;
+      stats.rxBytes += slots.take(count);
       stats.rxPackets += count;
-      stats.rxBytes += bytes;
       stats.rxBatches++;
       try {
-        this.handler!(buffers, this.sources, this.ports, count);
+        this.handler!(slots.taken, this.sources, this.ports, count);
       } finally {
         this.refill();
       }
@@ -799,35 +773,13 @@ export class BatchUdpTransport {
     if (error !== undefined) this.readFailed(error);
   };
 
-  /** Arms every empty slot with a fresh buffer; stops at the first exhaustion (the pool counts it once). */
   private refill(): void {
-    const pool = this.pool;
-    if (pool === undefined) return; // stopped (perhaps by the handler itself)
-    const armed = this.armed;
-    const views = this.views;
-    const offsets = this.offsets;
-    const capacities = this.capacities;
-    const capacity = this.capacity;
-    for (let slot = 0; slot < this.budget; slot++) {
-      if (armed[slot] !== null) continue;
-      const buf = pool.acquire();
-      if (buf === null) return;
-      armed[slot] = buf;
-      views[slot] = buf.bytes;
-      offsets[slot] = buf.offset;
-      capacities[slot] = capacity;
-    }
+    // Stopped (perhaps by the handler itself): nothing to arm.
+    if (this.pool !== undefined) this.slots.refill(this.pool);
   }
 
   private releaseArmed(): void {
-    const pool = this.pool;
-    const armed = this.armed;
-    for (let slot = 0; slot < armed.length; slot++) {
-      const buf = armed[slot];
-      if (buf != null) pool!.release(buf);
-      armed[slot] = null;
-      this.views[slot] = undefined;
-    }
+    if (this.pool !== undefined) this.slots.release(this.pool);
     this.pool = undefined;
     this.handler = undefined;
   }
