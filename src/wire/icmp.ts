@@ -11,10 +11,11 @@
  * Non-throwing: a frame that must not be answered (not IP, a fragment, an ICMP
  * error itself, a multicast or unspecified source, IPv4 without DF) returns 0.
  */
-import { foldChecksum, internetChecksum, ipv6PseudoHeaderSum, onesComplementSum } from './checksum.js';
-import { ETHERNET_HEADER_LENGTH } from './ethernet.js';
-import { IPV4_FLAG_DF, IPV4_HEADER_LENGTH, IpProtocol } from './ipv4.js';
-import { IPV6_HEADER_LENGTH } from './ipv6.js';
+import { internetChecksum } from './checksum.js';
+import { ETHERNET_HEADER_LENGTH, readMac, writeMac } from './ethernet.js';
+import { icmpv6PseudoHeaderSum, writeIcmpv6Checksum } from './icmpv6.js';
+import { IPV4_FLAG_DF, IPV4_HEADER_LENGTH, IpProtocol, readIpv4Address, writeIpv4, writeIpv4Checksum } from './ipv4.js';
+import { IPV6_HEADER_LENGTH, writeIpv6 } from './ipv6.js';
 
 export const ICMP_DESTINATION_UNREACHABLE = 3;
 export const ICMP_FRAGMENTATION_NEEDED = 4;
@@ -50,10 +51,8 @@ export function writeTooBig(frame: Uint8Array, offset: number, length: number, m
   else return 0;
   if (written === 0) return 0;
   // Ethernet: back to the sender, from the MAC it was sending to.
-  for (let i = 0; i < 6; i++) {
-    out[outOffset + i] = frame[offset + 6 + i]!;
-    out[outOffset + 6 + i] = frame[offset + i]!;
-  }
+  writeMac(out, outOffset, readMac(frame, offset + 6));
+  writeMac(out, outOffset + 6, readMac(frame, offset));
   out[outOffset + 12] = etherType >>> 8;
   out[outOffset + 13] = etherType & 0xff;
   return ETHERNET_HEADER_LENGTH + written;
@@ -82,25 +81,9 @@ function writeFragmentationNeeded(frame: Uint8Array, ip: number, ipLength: numbe
   const quoted = Math.min(totalLength, ICMPV4_ERROR_MAX_LENGTH - IPV4_HEADER_LENGTH - 8);
   const replyLength = IPV4_HEADER_LENGTH + 8 + quoted;
   // IPv4 header, from the original destination to the original source.
-  out[at] = 0x45;
-  out[at + 1] = 0xc0; // RFC 1812 4.3.2.5: ICMP errors travel as internetwork control (CS6).
-  out[at + 2] = replyLength >>> 8;
-  out[at + 3] = replyLength & 0xff;
-  out[at + 4] = 0;
-  out[at + 5] = 0;
-  out[at + 6] = 0;
-  out[at + 7] = 0;
-  out[at + 8] = DEFAULT_TTL;
-  out[at + 9] = IpProtocol.ICMP;
-  out[at + 10] = 0;
-  out[at + 11] = 0;
-  for (let i = 0; i < 4; i++) {
-    out[at + 12 + i] = frame[ip + 16 + i]!;
-    out[at + 16 + i] = frame[ip + 12 + i]!;
-  }
-  const ipChecksum = internetChecksum(out, at, IPV4_HEADER_LENGTH);
-  out[at + 10] = ipChecksum >>> 8;
-  out[at + 11] = ipChecksum & 0xff;
+  // RFC 1812 4.3.2.5: ICMP errors travel as internetwork control (TOS 0xc0, CS6).
+  writeIpv4(out, at, IPV4_HEADER_LENGTH, 0xc0, replyLength, 0, 0, DEFAULT_TTL, IpProtocol.ICMP, readIpv4Address(frame, ip + 16), readIpv4Address(frame, ip + 12));
+  writeIpv4Checksum(out, at);
   // ICMP: type 3 code 4, unused, next-hop MTU (RFC 1191 4), then the quoted packet.
   const icmp = at + IPV4_HEADER_LENGTH;
   const nextHopMtu = mtu > 0xffff ? 0xffff : mtu;
@@ -134,18 +117,9 @@ function writePacketTooBig(frame: Uint8Array, ip: number, ipLength: number, mtu:
   const original = IPV6_HEADER_LENGTH + payloadLength;
   const quoted = Math.min(original, ICMPV6_ERROR_MAX_LENGTH - IPV6_HEADER_LENGTH - 8);
   const icmpLength = 8 + quoted;
-  out[at] = 0x60;
-  out[at + 1] = 0;
-  out[at + 2] = 0;
-  out[at + 3] = 0;
-  out[at + 4] = icmpLength >>> 8;
-  out[at + 5] = icmpLength & 0xff;
-  out[at + 6] = IpProtocol.ICMPV6;
-  out[at + 7] = DEFAULT_TTL;
-  for (let i = 0; i < 16; i++) {
-    out[at + 8 + i] = frame[ip + 24 + i]!;
-    out[at + 24 + i] = frame[ip + 8 + i]!;
-  }
+  writeIpv6(out, at, 0, 0, icmpLength, IpProtocol.ICMPV6, DEFAULT_TTL);
+  out.set(frame.subarray(ip + 24, ip + 40), at + 8);
+  out.set(frame.subarray(ip + 8, ip + 24), at + 24);
   const icmp = at + IPV6_HEADER_LENGTH;
   out[icmp] = ICMPV6_PACKET_TOO_BIG;
   out[icmp + 1] = 0;
@@ -157,9 +131,6 @@ function writePacketTooBig(frame: Uint8Array, ip: number, ipLength: number, mtu:
   out[icmp + 6] = (mtu >>> 8) & 0xff;
   out[icmp + 7] = mtu & 0xff;
   out.set(frame.subarray(ip, ip + quoted), icmp + 8);
-  const pseudo = ipv6PseudoHeaderSum(out, at + 8, out, at + 24, IpProtocol.ICMPV6, icmpLength);
-  const checksum = ~foldChecksum(onesComplementSum(out, icmp, icmpLength, pseudo)) & 0xffff;
-  out[icmp + 2] = checksum >>> 8;
-  out[icmp + 3] = checksum & 0xff;
+  writeIcmpv6Checksum(out, icmp, icmpLength, icmpv6PseudoHeaderSum(out, out, icmpLength, at + 8, at + 24));
   return IPV6_HEADER_LENGTH + icmpLength;
 }

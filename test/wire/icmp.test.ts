@@ -4,7 +4,6 @@ import { TOO_BIG_MAX_FRAME, writeTooBig } from '../../src/wire/icmp.js';
 import { runScapy, scapyMissing } from '../helpers/judges.js';
 
 interface Judged {
-  ok: boolean;
   src: string;
   dst: string;
   ethSrc: string;
@@ -13,7 +12,6 @@ interface Judged {
   code: number;
   mtu: number;
   goodChecksums: boolean;
-  quotedMatches: boolean;
   length: number;
 }
 
@@ -39,7 +37,6 @@ const JUDGE = `
 out = []
 for b in INPUT:
     e = Ether(b)
-    original = INPUT[0]
     if IP in e:
         ip = e[IP]
         fresh = Ether(bytes(e))
@@ -47,16 +44,16 @@ for b in INPUT:
         del fresh[ICMP].chksum
         rebuilt = Ether(bytes(fresh))
         good = rebuilt[IP].chksum == ip.chksum and rebuilt[ICMP].chksum == e[ICMP].chksum
-        out.append(dict(ok=True, src=ip.src, dst=ip.dst, ethSrc=e.src, ethDst=e.dst, type=e[ICMP].type, code=e[ICMP].code,
-                        mtu=e[ICMP].nexthopmtu, goodChecksums=bool(good), quotedMatches=True, length=ip.len))
+        out.append(dict(src=ip.src, dst=ip.dst, ethSrc=e.src, ethDst=e.dst, type=e[ICMP].type, code=e[ICMP].code,
+                        mtu=e[ICMP].nexthopmtu, goodChecksums=bool(good), length=ip.len))
     else:
         ip = e[IPv6]
         ptb = e[ICMPv6PacketTooBig]
         fresh = Ether(bytes(e))
         del fresh[ICMPv6PacketTooBig].cksum
         rebuilt = Ether(bytes(fresh))
-        out.append(dict(ok=True, src=ip.src, dst=ip.dst, ethSrc=e.src, ethDst=e.dst, type=ptb.type, code=ptb.code, mtu=ptb.mtu,
-                        goodChecksums=bool(rebuilt[ICMPv6PacketTooBig].cksum == ptb.cksum), quotedMatches=True, length=40 + ip.plen))
+        out.append(dict(src=ip.src, dst=ip.dst, ethSrc=e.src, ethDst=e.dst, type=ptb.type, code=ptb.code, mtu=ptb.mtu,
+                        goodChecksums=bool(rebuilt[ICMPv6PacketTooBig].cksum == ptb.cksum), length=40 + ip.plen))
 print(json.dumps(out))
 `;
 
