@@ -116,22 +116,24 @@ export class RawEspTransport extends EventEmitter {
 
   /** Sends an ESP packet (SPI .. ICV) to `address`; the kernel adds the IP header (protocol 50). */
   send(esp: Uint8Array, address: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.socket.send(esp, 0, esp.length, address, (error, bytes) => {
-        if (error) {
-          this.stats.sendErrors++;
-          reject(error);
-        } else {
-          this.stats.sent++;
-          resolve(bytes);
-        }
-      });
-    });
+    return this.sendBuffer({ bytes: esp, offset: 0, length: esp.length }, address);
   }
 
   /** Sends the ESP packet held in a buffer (after `sa.sealPayload`). The buffer must stay untouched until the promise settles. */
   sendBuffer(buf: PacketView, address: string): Promise<number> {
-    return this.send(buf.bytes.subarray(buf.offset, buf.offset + buf.length), address);
+    return new Promise((resolve, reject) => this.sendView(buf, address, (error, bytes) => (error === null ? resolve(bytes) : reject(error))));
+  }
+
+  /**
+   * The datapath's send: `after` is called once the kernel took the packet (or
+   * refused it); the buffer must stay untouched until then. No promise, no copy.
+   */
+  sendView(buf: PacketView, address: string, after: (error: Error | null, bytes: number) => void): void {
+    this.socket.send(buf.bytes, buf.offset, buf.length, address, (error, bytes) => {
+      if (error) this.stats.sendErrors++;
+      else this.stats.sent++;
+      after(error, bytes);
+    });
   }
 
   /** Seals `payload` (protocol `nextHeader`) with `sa` and sends it to `address`. Rejects with EspError when the SA refuses. */

@@ -237,11 +237,6 @@ function interfaceAddress(dev: string, family: 4 | 6): string {
   return entry.address;
 }
 
-/** Outer overhead (IP + UDP + tunnel header) for the default MTU. */
-function overheadOf(family: 4 | 6, headerLength: number): number {
-  return (family === 4 ? 20 : 40) + 8 + headerLength;
-}
-
 export class Vtep implements VtepApi {
   readonly fdb: Fdb;
   readonly pool: BufferPool;
@@ -264,8 +259,9 @@ export class Vtep implements VtepApi {
   /** Remote address text per destination id, and the address words it was made from. */
   private readonly addressText: string[] = [];
   private readonly addressWords: Int32Array[] = [];
-  /** Pinned destinations of learnt remotes, by "address|port|vni". Bounded. */
-  private readonly learntRemotes = new Map<string, number>();
+  /** Pinned destinations of learnt remotes: by our port, then by the sender's address text (no key string per packet). Bounded. */
+  private readonly learntRemotes = new Map<number, Map<string, number>>();
+  private learntCount = 0;
   private closed = false;
   /** ESP on the underlay (docs/vtep.md): SAs by SPI, outbound SA by remote address, one raw socket. */
   readonly sad = new SaDatabase();
@@ -352,7 +348,7 @@ export class Vtep implements VtepApi {
     }
     const pmtud = config.pmtud ?? false;
     check(typeof pmtud === 'boolean', 'pmtud', 'pmtud must be true or false');
-    const capacity = this.underlayMtu - overheadOf(family, header.length) - ETHERNET_HEADER_LENGTH;
+    const capacity = this.capacityOf(family, header.length, config.remote);
     const mtu = integer(config.mtu ?? capacity, 'mtu', 68, 65535);
     let mac: number | undefined;
     if (config.address !== undefined) {
@@ -737,16 +733,7 @@ export class Vtep implements VtepApi {
    */
   private refreshCapacities(): void {
     for (const link of this.links.values()) {
-      const outerIp = link.underlay.family === 4 ? 20 : 40;
-      const plain = this.underlayMtu - overheadOf(link.underlay.family, link.header.length);
-      let carried = plain;
-      const remote = link.config.remote;
-      for (const [destination, sa] of this.outboundSas) {
-        if (remote !== undefined && destination !== remote) continue;
-        // Transport mode: the UDP header and the tunnel header travel inside ESP.
-        carried = Math.min(carried, sa.maxPayload(this.underlayMtu - outerIp) - 8 - link.header.length);
-      }
-      link.capacity = carried - ETHERNET_HEADER_LENGTH;
+      link.capacity = this.capacityOf(link.underlay.family, link.header.length, link.config.remote);
       if (!link.mtuExplicit && link.mtu !== link.capacity && link.capacity >= 68) {
         try {
           link.port.setMtu(link.capacity);
@@ -849,6 +836,19 @@ export class Vtep implements VtepApi {
     }
   }
 
+  /** The largest inner IP packet a tunnel carries unfragmented (see refreshCapacities). */
+  private capacityOf(family: 4 | 6, headerLength: number, remote: string | undefined): number {
+    const outerIp = family === 4 ? 20 : 40;
+    // Outer IP + UDP + tunnel header.
+    let carried = this.underlayMtu - outerIp - 8 - headerLength;
+    for (const [destination, sa] of this.outboundSas) {
+      if (remote !== undefined && destination !== remote) continue;
+      // Transport mode: the UDP header and the tunnel header travel inside ESP.
+      carried = Math.min(carried, sa.maxPayload(this.underlayMtu - outerIp) - 8 - headerLength);
+    }
+    return carried - ETHERNET_HEADER_LENGTH;
+  }
+
   /** `ip addr del` on a link's TAP (the undo of addAddress). */
   private async removeAddress(dev: string, cidr: string): Promise<void> {
     const link = this.link(dev);
@@ -947,8 +947,9 @@ export class Vtep implements VtepApi {
             if (link.captureUnderlay !== undefined) {
               this.captureOuter(link, bytes, start, total, link.config.local ?? '', this.remoteAddress(destination), link.dstport, fdb.destinationPort(destination));
             }
-            if (this.outboundSas.size !== 0 && this.outboundSas.has(this.remoteAddress(destination))) {
-              this.sendEsp(link, bytes, start, total, offset, length, fdb.destinationPort(destination), this.remoteAddress(destination));
+            const sa = this.outboundSas.size === 0 ? undefined : this.outboundSas.get(this.remoteAddress(destination));
+            if (sa !== undefined) {
+              this.sendEsp(link, sa, bytes, start, total, offset, length, fdb.destinationPort(destination), this.remoteAddress(destination));
             } else if (batch !== undefined ? this.queueBatch(batch, bytes, start, total, destination, kind) : transport!.send(bytes, start, total, fdb.destinationPort(destination), this.remoteAddress(destination))) {
               counters.txPackets++;
               counters.txBytes += length;
@@ -1161,8 +1162,7 @@ export class Vtep implements VtepApi {
    * place), sealed in transport mode, sent as IP protocol 50. The buffer goes back
    * to the pool when the send completes.
    */
-  private sendEsp(link: Link, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, port: number, address: string): void {
-    const sa = this.outboundSas.get(address)!;
+  private sendEsp(link: Link, sa: SecurityAssociation, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, port: number, address: string): void {
     const counters = link.counters;
     const out = this.pool.acquire();
     if (out === null) {
@@ -1184,13 +1184,10 @@ export class Vtep implements VtepApi {
     }
     counters.txPackets++;
     counters.txBytes += frameLength;
-    this.raw!.sendBuffer(out, address).then(
-      () => this.pool.release(out),
-      () => {
-        counters.txDrops[DROP['tx-error']]!++;
-        this.pool.release(out);
-      },
-    );
+    this.raw!.sendView(out, address, (error) => {
+      if (error !== null) counters.txDrops[DROP['tx-error']]!++;
+      this.pool.release(out);
+    });
   }
 
   /** An opened ESP packet (transport mode: the original IPv4 + UDP + tunnel packet). */
@@ -1222,17 +1219,24 @@ export class Vtep implements VtepApi {
 
   /** The pinned destination for a remote that sent to us (its address, our link's port and VNI). */
   private remoteId(address: string, link: Link): number {
-    const key = `${address}|${link.dstport}`;
-    let id = this.learntRemotes.get(key);
+    let byAddress = this.learntRemotes.get(link.dstport);
+    let id = byAddress?.get(address);
     if (id === undefined) {
-      if (this.learntRemotes.size >= 65536) {
+      if (this.learntCount >= 65536) {
         // Bounded: forget the pins (entries keep their own references).
-        for (const pinned of this.learntRemotes.values()) this.fdb.unpinDestination(pinned);
+        for (const pins of this.learntRemotes.values()) for (const pinned of pins.values()) this.fdb.unpinDestination(pinned);
         this.learntRemotes.clear();
         this.learntIpv4.clear();
+        this.learntCount = 0;
+        byAddress = undefined;
+      }
+      if (byAddress === undefined) {
+        byAddress = new Map();
+        this.learntRemotes.set(link.dstport, byAddress);
       }
       id = this.fdb.pinDestination({ dst: address, port: link.dstport });
-      this.learntRemotes.set(key, id);
+      byAddress.set(address, id);
+      this.learntCount++;
     }
     return id;
   }
