@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../helpers/netns.js';
 import { tsharkMissing } from '../helpers/judges.js';
-import { ask, skipWithoutLab, startVtep } from './host.js';
+import { ask, captureWhile, skipWithoutLab, startVtep } from './host.js';
 
 const KEY_AB = '0x' + '11'.repeat(16) + 'aabbccdd'; // AES-128 key + 4-byte salt (RFC 4106)
 const KEY_BA = '0x' + '22'.repeat(16) + 'eeff0011';
@@ -63,11 +63,10 @@ describe('e2e: VXLAN over ESP (transport mode, IP protocol 50) between two vtepk
     it('pings across; the underlay holds only ESP; tshark with the keys finds VXLAN VNI 100 inside', async () => {
       const file = join(dir, 'underlay.pcap');
       // Everything IP on the underlay except ARP: if any VXLAN leaked in clear, it would be here.
-      const capture = lab.spawn(left, 'tshark', ['-i', veth, '-f', 'ip', '-c', '6', '-w', file]);
-      await new Promise((r) => setTimeout(r, 1500));
-      const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
-      expect(r.status, r.stdout + r.stderr).to.equal(0);
-      await new Promise<void>((resolve) => capture.once('exit', () => resolve()));
+      await captureWhile(lab, left, veth, 'ip', 6, file, () => {
+        const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
+        expect(r.status, r.stdout + r.stderr).to.equal(0);
+      });
       const uat = (spi: number, key: string): string =>
         `uat:esp_sa:"IPv4","*","*","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","${key}","NULL",""`;
       const dissected = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', '-o', 'esp.enable_encryption_decode:TRUE',

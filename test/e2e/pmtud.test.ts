@@ -1,9 +1,10 @@
 /**
- * Path MTU discovery through the overlay, judged by the kernel: TAP devices with
- * MTU 1500 over a 1500-byte underlay (the tunnel carries 1450), `pmtud` on. A
+ * The tunnel's outer side, judged by the kernel and tshark. Path MTU discovery
+ * through the overlay: TAP devices with MTU 1500 over a 1500-byte underlay (the
+ * tunnel carries 1450), `pmtud` on. A
  * ping with DF that does not fit is answered with ICMP "fragmentation needed" /
  * ICMPv6 "packet too big", the sender's kernel records the path MTU, and pings
- * that fit it cross.
+ * that fit it cross. And the outer TOS byte and `noudpcsum` as tshark sees them.
  */
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
@@ -14,7 +15,7 @@ import { join } from 'node:path';
 import { isBatchUdpAvailable } from '../../src/io/udp-batch.js';
 import { tsharkMissing } from '../helpers/judges.js';
 import { Lab } from '../helpers/netns.js';
-import { ask, skipWithoutLab, startVtep } from './host.js';
+import { ask, captureWhile, skipWithoutLab, startVtepPair } from './host.js';
 
 describe('e2e: pmtud, ICMP too-big answers accepted by the sender\'s kernel', function () {
   this.timeout(60_000);
@@ -25,17 +26,12 @@ describe('e2e: pmtud, ICMP too-big answers accepted by the sender\'s kernel', fu
 
   before(async function () {
     skipWithoutLab(this);
-    left = lab.host('left');
-    right = lab.host('right');
-    lab.link(left, '198.51.100.1/24', right, '198.51.100.2/24');
-    const side = (local: string, remote: string, address: string): unknown => ({
-      version: 1,
-      links: [{ name: 'vxlan100', type: 'vxlan', vni: 100, local, remote, mtu: 1500, pmtud: true }],
-      up: ['vxlan100'],
-      addresses: [{ dev: 'vxlan100', address }],
-    });
-    leftVtep = await startVtep(lab, left, side('198.51.100.1', '198.51.100.2', '10.200.0.1/24'));
-    await startVtep(lab, right, side('198.51.100.2', '198.51.100.1', '10.200.0.2/24'));
+    ({ left, right, leftVtep } = await startVtepPair(
+      lab,
+      { name: 'vxlan100', type: 'vxlan', vni: 100, mtu: 1500, pmtud: true },
+      ['198.51.100.1/24', '198.51.100.2/24'],
+      ['10.200.0.1/24', '10.200.0.2/24'],
+    ));
     lab.exec(left, 'ip', 'addr', 'add', 'fd00:200::1/64', 'dev', 'vxlan100', 'nodad');
     lab.exec(right, 'ip', 'addr', 'add', 'fd00:200::2/64', 'dev', 'vxlan100', 'nodad');
   });
@@ -68,25 +64,20 @@ describe('e2e: the outer TOS byte and noudpcsum, as tshark sees them on the unde
   const lab = new Lab('tos');
   let dir = '';
   let left = '';
-  let right = '';
   let veth = '';
 
   before(async function () {
     skipWithoutLab(this);
     if (tsharkMissing() || !isBatchUdpAvailable()) this.skip();
     dir = mkdtempSync(join(tmpdir(), 'vtepkit-tos-'));
-    left = lab.host('left');
-    right = lab.host('right');
-    [veth] = lab.link(left, '203.0.113.1/24', right, '203.0.113.2/24');
     // Left: TOS 0xb8 (DSCP EF) and no UDP checksum; right: the defaults (TOS 0, checksums on).
-    const side = (local: string, remote: string, address: string, extra: object): unknown => ({
-      version: 1,
-      links: [{ name: 'vxlan100', type: 'vxlan', vni: 100, local, remote, ...extra }],
-      up: ['vxlan100'],
-      addresses: [{ dev: 'vxlan100', address }],
-    });
-    await startVtep(lab, left, side('203.0.113.1', '203.0.113.2', '10.202.0.1/24', { tos: 0xb8, udpChecksum: false }));
-    await startVtep(lab, right, side('203.0.113.2', '203.0.113.1', '10.202.0.2/24', {}));
+    ({ left, veth: [veth] } = await startVtepPair(
+      lab,
+      { name: 'vxlan100', type: 'vxlan', vni: 100 },
+      ['203.0.113.1/24', '203.0.113.2/24'],
+      ['10.202.0.1/24', '10.202.0.2/24'],
+      [{ tos: 0xb8, udpChecksum: false }, {}],
+    ));
   });
 
   after(() => {
@@ -96,11 +87,10 @@ describe('e2e: the outer TOS byte and noudpcsum, as tshark sees them on the unde
 
   it('left sends DSCP EF with UDP checksum 0; right sends TOS 0 with a correct checksum', async () => {
     const file = join(dir, 'underlay.pcap');
-    const capture = lab.spawn(left, 'tshark', ['-i', veth, '-f', 'udp port 4789', '-c', '6', '-w', file]);
-    await new Promise((r) => setTimeout(r, 1500));
-    const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
-    expect(r.status, r.stdout + r.stderr).to.equal(0);
-    await new Promise<void>((resolve) => capture.once('exit', () => resolve()));
+    await captureWhile(lab, left, veth, 'udp port 4789', 6, file, () => {
+      const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
+      expect(r.status, r.stdout + r.stderr).to.equal(0);
+    });
     const fields = spawnSync('tshark', ['-r', file, '-o', 'udp.check_checksum:TRUE', '-E', 'occurrence=f', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dsfield', '-e', 'udp.checksum', '-e', 'udp.checksum.status'], { encoding: 'utf8' });
     const rows = fields.stdout.trim().split('\n').map((line) => line.split('\t'));
     expect(rows.length).to.be.at.least(6);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab, waitForLine } from '../helpers/netns.js';
-import { ask, skipWithoutLab, startVtep } from './host.js';
+import { ask, captureWhile, skipWithoutLab, startVtepPair } from './host.js';
 import { tsharkMissing } from '../helpers/judges.js';
 
 /** A one-shot UDP exchange with Python (Debian's python3 is always there): receiver prints what it got. */
@@ -27,17 +27,13 @@ describe('e2e: two vtepkit VTEPs, VXLAN point to point (seed 000/003)', function
 
   before(async function () {
     skipWithoutLab(this);
-    left = lab.host('left');
-    right = lab.host('right');
-    lab.link(left, '198.51.100.1/24', right, '198.51.100.2/24');
-    const side = (local: string, remote: string, address: string, ageing: number): unknown => ({
-      version: 1,
-      links: [{ name: 'vxlan100', type: 'vxlan', vni: 100, dstport: 4789, local, remote, ageing }],
-      up: ['vxlan100'],
-      addresses: [{ dev: 'vxlan100', address }],
-    });
-    leftVtep = await startVtep(lab, left, side('198.51.100.1', '198.51.100.2', '10.200.0.1/24', 300));
-    rightVtep = await startVtep(lab, right, side('198.51.100.2', '198.51.100.1', '10.200.0.2/24', 2));
+    ({ left, right, leftVtep, rightVtep } = await startVtepPair(
+      lab,
+      { name: 'vxlan100', type: 'vxlan', vni: 100, dstport: 4789 },
+      ['198.51.100.1/24', '198.51.100.2/24'],
+      ['10.200.0.1/24', '10.200.0.2/24'],
+      [{ ageing: 300 }, { ageing: 2 }],
+    ));
   });
 
   after(() => lab.cleanup());
@@ -83,28 +79,19 @@ describe('e2e: two vtepkit VTEPs, Geneve with options, judged by tshark on the u
   const lab = new Lab('gn');
   let dir = '';
   let left = '';
-  let right = '';
   let veth = '';
 
   before(async function () {
     skipWithoutLab(this);
     if (tsharkMissing()) this.skip();
     dir = mkdtempSync(join(tmpdir(), 'vtepkit-geneve-'));
-    left = lab.host('left');
-    right = lab.host('right');
-    [veth] = lab.link(left, '203.0.113.1/24', right, '203.0.113.2/24');
-    const side = (local: string, remote: string, address: string): unknown => ({
-      version: 1,
-      links: [{
-        name: 'gnv0', type: 'geneve', vni: 500, local, remote,
-        // Seed 000: metadata in a Geneve option (a customer ID); critical, and known to both ends.
-        options: [{ class: 0x0102, type: 0x80, data: '0x00003039' }],
-      }],
-      up: ['gnv0'],
-      addresses: [{ dev: 'gnv0', address }],
-    });
-    await startVtep(lab, left, side('203.0.113.1', '203.0.113.2', '10.201.0.1/24'));
-    await startVtep(lab, right, side('203.0.113.2', '203.0.113.1', '10.201.0.2/24'));
+    ({ left, veth: [veth] } = await startVtepPair(
+      lab,
+      // Seed 000: metadata in a Geneve option (a customer ID); critical, and known to both ends.
+      { name: 'gnv0', type: 'geneve', vni: 500, options: [{ class: 0x0102, type: 0x80, data: '0x00003039' }] },
+      ['203.0.113.1/24', '203.0.113.2/24'],
+      ['10.201.0.1/24', '10.201.0.2/24'],
+    ));
   });
 
   after(() => {
@@ -114,11 +101,10 @@ describe('e2e: two vtepkit VTEPs, Geneve with options, judged by tshark on the u
 
   it('pings across; the capture shows VNI 500, the option, and nothing malformed', async () => {
     const file = join(dir, 'underlay.pcap');
-    const capture = lab.spawn(left, 'tshark', ['-i', veth, '-f', 'udp port 6081', '-c', '6', '-w', file]);
-    await new Promise((r) => setTimeout(r, 1500));
-    const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.201.0.2');
-    expect(r.status, r.stdout + r.stderr).to.equal(0);
-    await new Promise<void>((resolve) => capture.once('exit', () => resolve()));
+    await captureWhile(lab, left, veth, 'udp port 6081', 6, file, () => {
+      const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.201.0.2');
+      expect(r.status, r.stdout + r.stderr).to.equal(0);
+    });
     const dissected = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys'], { encoding: 'utf8' });
     const packets = JSON.parse(dissected.stdout) as { _source: { layers: Record<string, Record<string, unknown>> } }[];
     expect(packets.length).to.be.at.least(6);
