@@ -274,14 +274,14 @@ const socketDirs = new Set<string>();
 let labCount = 0;
 
 async function measure(mode: ModeName, round: number, p: Parameters): Promise<{ result: RoundResult; probes: [number, number][] }> {
-  const lab = new Lab(`vtkbe${process.pid % 100000}${labCount++ % 10}`);
+  const lab = new Lab(`be${labCount++ % 10}`);
   const dir = mkdtempSync(join(tmpdir(), 'vtepkit-e2e-'));
   socketDirs.add(dir);
   let path: Path | undefined;
   try {
     const a: Host = { ns: lab.host('a'), underlay: '192.0.2.1', overlay: '10.220.0.1' };
     const b: Host = { ns: lab.host('b'), underlay: '192.0.2.2', overlay: '10.220.0.2' };
-    lab.veth(a.ns, b.ns, 'eth0');
+    lab.veth(a.ns, 'eth0', b.ns, 'eth0');
     for (const self of [a, b]) {
       lab.exec(self.ns, 'ip', 'addr', 'add', `${self.underlay}/24`, 'dev', 'eth0');
       lab.exec(self.ns, 'ip', 'link', 'set', 'eth0', 'up');
