@@ -2,6 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { isTapAvailable } from '../../src/io/tap.js';
 import type { LinkConfig } from '../../src/vtep/api.js';
+import { tsharkStarted } from '../helpers/judges.js';
 import { Lab, canUseNetns, waitForLine } from '../helpers/netns.js';
 
 export function ask<T>(child: ChildProcess, command: string): Promise<T> {
@@ -75,27 +76,13 @@ export async function startVtepPair(
 
 /**
  * Captures `count` packets matching `filter` on `iface` in namespace `ns` into
- * `file` while `action` runs: tshark is started and its "Capturing on" awaited
- * before the action, and it stops at the count or after 15 s, whichever first.
+ * `file` while `action` runs: the action starts once tshark captures, and
+ * tshark stops at the count or after 15 s, whichever comes first.
  */
 export async function captureWhile(lab: Lab, ns: string, iface: string, filter: string, count: number, file: string, action: () => void): Promise<void> {
   const capture = lab.spawn(ns, 'tshark', ['-i', iface, '-f', filter, '-c', String(count), '-a', 'duration:15', '-w', file]);
   const exited = new Promise<void>((resolve) => capture.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let errors = '';
-    const timer = setTimeout(() => reject(new Error(`tshark did not start: ${errors}`)), 15_000);
-    capture.stderr!.on('data', (chunk: Buffer) => {
-      errors += chunk.toString();
-      if (errors.includes('Capturing on')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`tshark exited before capturing: ${errors}`));
-    });
-  });
+  await tsharkStarted(capture);
   action();
   await exited;
 }

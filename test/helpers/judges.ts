@@ -2,7 +2,7 @@
  * Independent judges: scapy (Debian's python3-scapy) and tshark. Tests hand them
  * bytes we produced and compare what they dissect with what we meant to encode.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 
 /** Debian's interpreter: scapy is installed for it, not for a pyenv python on PATH. */
 export const PYTHON = process.env.VTEPKIT_PYTHON ?? '/usr/bin/python3';
@@ -69,4 +69,34 @@ export function tsharkProblems(node: unknown, path = ''): string[] {
     found.push(...tsharkProblems(value, `${path}${key}/`));
   }
   return found;
+}
+
+/**
+ * Resolves when a live tshark is capturing: "Capturing on" comes before dumpcap
+ * is ready, "Capture started" when it is (tshark 3.x/4.x); a tshark that does
+ * not print the latter gets two seconds after the former. Rejects when it exits
+ * first or after `timeoutMs`.
+ */
+export function tsharkStarted(capture: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    let grace: NodeJS.Timeout | undefined;
+    const done = (error?: Error): void => {
+      clearTimeout(timer);
+      clearTimeout(grace);
+      capture.stderr!.off('data', onData);
+      capture.off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      stderr += chunk.toString();
+      if (/Capture started/.test(stderr)) done();
+      else if (grace === undefined && /Capturing on/.test(stderr)) grace = setTimeout(() => done(), 2000);
+    };
+    const onExit = (): void => done(new Error(`tshark exited before capturing: ${stderr.trim()}`));
+    const timer = setTimeout(() => done(new Error(`tshark did not start capturing in ${timeoutMs} ms: ${stderr.trim()}`)), timeoutMs);
+    capture.stderr!.on('data', onData);
+    capture.once('exit', onExit);
+  });
 }

@@ -9,7 +9,7 @@
  * Skipped (with a loud note) only when not root, without /dev/net/tun, or when the
  * addon is not built; with VTEPKIT_REQUIRE_ADDON=1 (CI) a missing addon fails.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +32,8 @@ import { ArpOperation, encodeArp, decodeArp } from '../../src/wire/arp.js';
 import { internetChecksum } from '../../src/wire/checksum.js';
 import { EtherType, MAC_BROADCAST, encodeEthernet, formatMac, readMac } from '../../src/wire/ethernet.js';
 import { IpProtocol, encodeIpv4, formatIpv4, parseIpv4, readIpv4Address } from '../../src/wire/ipv4.js';
-import { tsharkMissing } from '../helpers/judges.js';
+import { tsharkMissing, tsharkStarted } from '../helpers/judges.js';
+import { Lab } from '../helpers/netns.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -228,7 +229,8 @@ describe('io/tap: real TAP devices', function () {
   this.timeout(60000);
   const pid = process.pid;
   const prefix = `vtk${pid}`;
-  const ns = `vtk-tap-${pid}`;
+  const lab = new Lab('tap');
+  let ns = '';
   let serial = 0;
   const newName = (): string => `${prefix}${(serial++).toString(36)}`;
   const devices: TapDevice[] = [];
@@ -269,7 +271,7 @@ describe('io/tap: real TAP devices', function () {
   });
 
   after(() => {
-    spawnSync('ip', ['netns', 'del', ns]);
+    lab.cleanup();
     removeLeftovers();
   });
 
@@ -429,8 +431,7 @@ describe('io/tap: real TAP devices', function () {
 
   describe('frames, with the TAP moved into a namespace', () => {
     before(() => {
-      spawnSync('ip', ['netns', 'del', ns]);
-      run('ip', ['netns', 'add', ns]);
+      ns = lab.host('frames');
     });
 
     /** Opens a TAP with our MAC, moves it into the namespace, gives it 10.77.0.1/24 and brings it up. */
@@ -503,26 +504,20 @@ describe('io/tap: real TAP devices', function () {
       staticPeer(device);
       const directory = mkdtempSync(path.join(tmpdir(), 'vtk-tap-'));
       try {
-        const capture = spawn(
-          'ip',
-          ['netns', 'exec', ns, 'tshark', '-i', device.name, '-l', '-n', '-c', '10', '-f', 'icmp[icmptype] == icmp-echo',
+        const capture = lab.spawn(
+          ns,
+          'tshark',
+          ['-i', device.name, '-l', '-n', '-c', '10', '-f', 'icmp[icmptype] == icmp-echo',
             '-T', 'fields', '-e', 'frame.len', '-e', 'eth.src', '-e', 'ip.src', '-e', 'icmp.seq', '-e', 'icmp.checksum.status'],
           { cwd: directory, stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let stdout = '';
         let stderr = '';
-        capture.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-        capture.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        capture.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        capture.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         const exited = new Promise<number | null>((resolve) => capture.on('close', resolve));
         try {
-          // "Capturing on" comes before dumpcap is ready, "Capture started" when it is (tshark 3.x/4.x);
-          // a tshark that does not say the latter gets two seconds after the former.
-          let capturingSince = 0;
-          await waitFor('tshark to start capturing', () => {
-            if (/Capture started/.test(stderr)) return true;
-            if (capturingSince === 0 && /Capturing on/.test(stderr)) capturingSince = Date.now();
-            return capturingSince !== 0 && Date.now() - capturingSince > 2000;
-          }, 30000);
+          await tsharkStarted(capture);
           const pool = new BufferPool({ capacity: 64 });
           const frames = Array.from({ length: 10 }, (_, sequence) => echoRequest(PEER_IP, sequence));
           const bufs = intoPool(pool, frames);
