@@ -23,11 +23,14 @@ import { ArpOperation } from '../../src/wire/arp.js';
 import { EtherType, encodeEthernet, parseMac } from '../../src/wire/ethernet.js';
 import { parseIpv4 } from '../../src/wire/ipv4.js';
 import { writeVxlan } from '../../src/wire/vxlan.js';
+import { Lab } from '../helpers/netns.js';
 import { toHex } from '../helpers/wire.js';
 import { arpFrame, ndFrame } from './frames.js';
 
 const PYTHON = '/usr/bin/python3';
-const NS = `vtepkit-fdb-${process.pid}`;
+const lab = new Lab('fdb');
+/** The namespace the kernel's devices live in (made in before()). */
+let NS = '';
 
 function run(command: string, args: string[]): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(command, args, { encoding: 'utf8' });
@@ -163,7 +166,6 @@ const DIFFERENCES = new Map<number, [string, string]>([[3, ['ok', 'NOT_SUPPORTED
 
 describe('fdb: conformance with the Linux vxlan driver (kernel in a network namespace)', function () {
   this.timeout(120_000);
-  let created = false;
 
   before(function () {
     const reason = skipReason();
@@ -171,10 +173,8 @@ describe('fdb: conformance with the Linux vxlan driver (kernel in a network name
       console.log(`      skipped: ${reason}`);
       this.skip();
     }
-    must('ip', ['netns', 'add', NS]);
-    created = true;
+    NS = lab.host('kernel');
     const ip = (...args: string[]): string => must('ip', ['-n', NS, ...args]);
-    ip('link', 'set', 'lo', 'up');
     ip('link', 'add', 'd0', 'type', 'veth', 'peer', 'name', 'd1');
     ip('addr', 'add', '10.0.0.1/24', 'dev', 'd0');
     ip('addr', 'add', '10.0.0.2/24', 'dev', 'd1');
@@ -191,9 +191,7 @@ describe('fdb: conformance with the Linux vxlan driver (kernel in a network name
     ip('link', 'set', 'vx300', 'up');
   });
 
-  after(() => {
-    if (created) run('ip', ['netns', 'del', NS]);
-  });
+  after(() => lab.cleanup());
 
   it('bridge fdb add/append/replace/del: the same outcome for every command and the same table after it', () => {
     const fdb = new Fdb({ timer: false });
