@@ -275,3 +275,18 @@ export const PUBLISHED_ESP_VECTORS: PublishedEspVector[] = [
     nextHeader: 4,
   },
 ];
+
+/** Payload + default padding 1, 2, … (`pad` bytes) + Pad Length + Next Header (RFC 4303 2.4), built without our encoder. */
+export function plaintextByHand(payload: Uint8Array, pad: number, nextHeader: number): Uint8Array {
+  const out = new Uint8Array(payload.length + pad + 2);
+  out.set(payload, 0);
+  for (let i = 0; i < pad; i++) out[payload.length + i] = i + 1;
+  out[out.length - 2] = pad;
+  out[out.length - 1] = nextHeader;
+  return out;
+}
+
+/** The same, padded to the 4-byte alignment of the AEADs. */
+export function withTrailer(payload: Uint8Array, nextHeader: number): Uint8Array {
+  return plaintextByHand(payload, (4 - ((payload.length + 2) % 4)) % 4, nextHeader);
+}

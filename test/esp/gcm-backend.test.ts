@@ -25,7 +25,7 @@ import { ghash } from '../../src/esp/ghash.js';
 import { nodeBackend } from '../../src/esp/node-backend.js';
 import { SecurityAssociation } from '../../src/esp/sa.js';
 import type { SecurityAssociationConfig } from '../../src/esp/sa.js';
-import { PUBLISHED_ESP_VECTORS, bytesOfHex, dataOf, expectEspError, hexOfBytes, inBuffer, ipv4, ipv4Udp, ipv6Udp } from './fixtures.js';
+import { PUBLISHED_ESP_VECTORS, bytesOfHex, dataOf, expectEspError, hexOfBytes, inBuffer, ipv4, ipv4Udp, ipv6Udp, withTrailer } from './fixtures.js';
 
 // ---------------------------------------------------------------------------------------------
 // References written here, independent of the code under test.
@@ -131,17 +131,6 @@ const NIST: NistVector[] = [
 
 const ESP_VECTORS = PUBLISHED_ESP_VECTORS.filter((v) => v.algorithm.startsWith('aes-gcm'));
 
-/** Payload + padding 1, 2, … + Pad Length + Next Header, 4-byte aligned (RFC 4303 2.4), written by hand. */
-function withTrailer(payload: Uint8Array, nextHeader: number): Uint8Array {
-  let pad = 0;
-  while ((payload.length + pad + 2) % 4 !== 0) pad++;
-  const out = new Uint8Array(payload.length + pad + 2);
-  out.set(payload, 0);
-  for (let i = 0; i < pad; i++) out[payload.length + i] = i + 1;
-  out[out.length - 2] = pad;
-  out[out.length - 1] = nextHeader;
-  return out;
-}
 
 const GCM_NAMES = ['aes-gcm-128', 'aes-gcm-256'] as const;
 const NO_AUTH = new Uint8Array(0);

@@ -21,20 +21,9 @@ import { forgeBackend } from '../../src/esp/forge-backend.js';
 import { nodeBackend } from '../../src/esp/node-backend.js';
 import type { RandomSource } from '../../src/esp/random.js';
 import { SecurityAssociation } from '../../src/esp/sa.js';
-import { PUBLISHED_ESP_VECTORS, bytesOfHex, dataOf, hexOfBytes, inBuffer, ipv4 } from './fixtures.js';
+import { PUBLISHED_ESP_VECTORS, bytesOfHex, dataOf, hexOfBytes, inBuffer, ipv4, withTrailer } from './fixtures.js';
 
 
-/** Payload + default padding (1, 2, …) + Pad Length + Next Header, 4-byte aligned: written by hand. */
-function withTrailer(payload: Uint8Array, nextHeader: number): Uint8Array {
-  let pad = 0;
-  while ((payload.length + pad + 2) % 4 !== 0) pad++;
-  const out = new Uint8Array(payload.length + pad + 2);
-  out.set(payload, 0);
-  for (let i = 0; i < pad; i++) out[payload.length + i] = i + 1;
-  out[out.length - 2] = pad;
-  out[out.length - 1] = nextHeader;
-  return out;
-}
 
 const backendsFor = (name: EspAlgorithmName): EspCryptoBackend[] => (name === 'chacha20-poly1305' ? [nodeBackend] : [nodeBackend, forgeBackend]);
 

@@ -3,6 +3,10 @@
  * bytes we produced and compare what they dissect with what we meant to encode.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pcapFileBytes } from '../../src/wire/pcap.js';
 
 /** Debian's interpreter: scapy is installed for it, not for a pyenv python on PATH. */
 export const PYTHON = process.env.VTEPKIT_PYTHON ?? '/usr/bin/python3';
@@ -99,4 +103,22 @@ export function tsharkStarted(capture: ChildProcess, timeoutMs = 30_000): Promis
     capture.stderr!.on('data', onData);
     capture.once('exit', onExit);
   });
+}
+
+/**
+ * tshark's JSON dissection (`-T json --no-duplicate-keys`) of `packets` written
+ * as a pcap of `linkType`, with extra arguments (`-o` preferences). The file
+ * lives in a temporary directory removed before returning. Throws when tshark fails.
+ */
+export function tsharkDissect(linkType: number, packets: readonly Uint8Array[], extraArgs: readonly string[] = []): { _source: { layers: TsharkLayers } }[] {
+  const dir = mkdtempSync(join(tmpdir(), 'vtepkit-tshark-'));
+  try {
+    const file = join(dir, 'packets.pcap');
+    writeFileSync(file, pcapFileBytes(linkType, packets));
+    const r = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', ...extraArgs], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`tshark failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as { _source: { layers: TsharkLayers } }[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -28,6 +28,7 @@ import {
 } from '../../src/wire/esp.js';
 import { runScapy, scapyMissing } from '../helpers/judges.js';
 import { expectWireError, guarded, hex, onlyWireError, toHex, truncations } from '../helpers/wire.js';
+import { plaintextByHand } from '../esp/fixtures.js';
 
 /** The padding the RFC asks for, found by search rather than by formula. */
 function expectedPad(payloadLength: number, blockSize: number): number {
@@ -41,15 +42,6 @@ function pattern(length: number, seed = 0): Uint8Array {
   return Uint8Array.from({ length }, (_, i) => (i * 29 + seed * 7 + 0x41) & 0xff);
 }
 
-/** A plaintext payload + default padding + trailer, built without our encoder. */
-function plaintextByHand(payload: Uint8Array, pad: number, nextHeader: number): Uint8Array {
-  const out = new Uint8Array(payload.length + pad + 2);
-  out.set(payload, 0);
-  for (let i = 0; i < pad; i++) out[payload.length + i] = i + 1;
-  out[out.length - 2] = pad;
-  out[out.length - 1] = nextHeader;
-  return out;
-}
 
 /** RFC 791 header written byte by byte, with its RFC 1071 checksum (no IPv4 codec involved). */
 function ipv4ByHand(totalLength: number, protocol: number, source: number[], destination: number[], id: number): Uint8Array {

@@ -4,17 +4,13 @@
  * meant to encode, with no malformed packet and no bad checksum.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { encapsulate, type EncapConfig } from '../../src/wire/encap.js';
 import { encodeIpv4, IpProtocol, parseIpv4 } from '../../src/wire/ipv4.js';
-import { LINKTYPE_ETHERNET, pcapFileBytes } from '../../src/wire/pcap.js';
+import { LINKTYPE_ETHERNET } from '../../src/wire/pcap.js';
 import { encodeUdp } from '../../src/wire/udp.js';
 import { encodeEthernet, EtherType } from '../../src/wire/ethernet.js';
 import { innerFrame } from '../helpers/frames.js';
-import { tsharkAll, tsharkMissing, tsharkProblems } from '../helpers/judges.js';
+import { tsharkAll, tsharkDissect, tsharkMissing, tsharkProblems } from '../helpers/judges.js';
 
 type Layers = Record<string, unknown>;
 
@@ -113,21 +109,11 @@ const field = (layers: Layers, layer: string, key: string): unknown => first(lay
 
 
 describe('wire: tshark dissects our packets to the fields we encoded', function () {
-  let dir = '';
   let dissected: { _source: { layers: Layers } }[] = [];
 
   before(function () {
     if (tsharkMissing()) this.skip();
-    dir = mkdtempSync(join(tmpdir(), 'vtepkit-tshark-'));
-    const file = join(dir, 'packets.pcap');
-    writeFileSync(file, pcapFileBytes(LINKTYPE_ETHERNET, cases.map((c) => encapsulate(c.config, c.inner))));
-    const r = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', '-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-    expect(r.status, r.stderr).to.equal(0);
-    dissected = JSON.parse(r.stdout) as typeof dissected;
-  });
-
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    dissected = tsharkDissect(LINKTYPE_ETHERNET, cases.map((c) => encapsulate(c.config, c.inner)), ['-o', 'ip.check_checksum:TRUE', '-o', 'udp.check_checksum:TRUE']);
   });
 
   it('reads every packet', () => {
