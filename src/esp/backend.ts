@@ -90,3 +90,14 @@ export function writeAad(aad: Uint8Array, buf: Uint8Array, espOffset: number, es
   aad[at + 2] = buf[espOffset + 6]!;
   aad[at + 3] = buf[espOffset + 7]!;
 }
+
+/**
+ * RFC 4106 4 / RFC 7634 2: the per-packet half of the AEAD nonce (the 8-byte
+ * explicit IV after SPI and sequence number, into nonce[4..12), after the
+ * 4-byte salt) and the AAD, for the packet at `espOffset`.
+ */
+export function writeNonceAndAad(nonce: Uint8Array, aad: Uint8Array, buf: Uint8Array, espOffset: number, esn: boolean, seqHigh: number): void {
+  const iv = espOffset + 8;
+  for (let i = 0; i < 8; i++) nonce[4 + i] = buf[iv + i]!;
+  writeAad(aad, buf, espOffset, esn, seqHigh);
+}

@@ -50,7 +50,7 @@
 import { createCipheriv, createSecretKey } from 'node:crypto';
 import type { Cipher } from 'node:crypto';
 import type { EspAlgorithm } from './algorithms.js';
-import { constantTimeEqual, writeAad } from './backend.js';
+import { constantTimeEqual, writeNonceAndAad } from './backend.js';
 import type { EspCipher, EspCryptoBackend, EspKeys } from './backend.js';
 import { EspError, EspStatus } from './errors.js';
 import { ghashFinish, ghashLengths, ghashTable, ghashUpdate } from './ghash.js';
@@ -304,11 +304,7 @@ class GcmJsCipher implements EspCipher {
   }
 
   private prepare(buf: Uint8Array, espOffset: number, seqHigh: number): void {
-    const nonce = this.nonce;
-    const iv = espOffset + 8;
-    for (let i = 0; i < 8; i++) nonce[4 + i] = buf[iv + i]!;
-    // RFC 4106 5: AAD = SPI || Seq, or SPI || Seq high || Seq low with ESN.
-    writeAad(this.aad, buf, espOffset, this.esn, seqHigh);
+    writeNonceAndAad(this.nonce, this.aad, buf, espOffset, this.esn, seqHigh);
   }
 
   seal(buf: Uint8Array, espOffset: number, payloadOffset: number, icvOffset: number, seqHigh: number): number {

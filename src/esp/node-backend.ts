@@ -23,7 +23,7 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey } from 'node:crypto';
 import type { Cipher, Decipher, KeyObject } from 'node:crypto';
 import type { EspAlgorithm } from './algorithms.js';
-import { constantTimeEqual, writeAad } from './backend.js';
+import { constantTimeEqual, writeNonceAndAad } from './backend.js';
 import type { EspCipher, EspCryptoBackend, EspKeys } from './backend.js';
 import { EspStatus } from './errors.js';
 
@@ -47,10 +47,7 @@ class NodeAeadCipher implements EspCipher {
   }
 
   private prepare(buf: Uint8Array, espOffset: number, seqHigh: number): void {
-    const nonce = this.nonce;
-    const iv = espOffset + 8;
-    for (let i = 0; i < 8; i++) nonce[4 + i] = buf[iv + i]!;
-    writeAad(this.aad, buf, espOffset, this.esn, seqHigh);
+    writeNonceAndAad(this.nonce, this.aad, buf, espOffset, this.esn, seqHigh);
   }
 
   seal(buf: Uint8Array, espOffset: number, payloadOffset: number, icvOffset: number, seqHigh: number): number {
