@@ -614,28 +614,14 @@ export class BatchUdpTransport {
    */
   queue(bytes: Uint8Array, offset: number, length: number, address: Uint8Array, addressOffset: number, port: number): boolean {
     const addressLength = this.addressLength;
-    if (
-      this.fdValue < 0 ||
-      (offset | 0) !== offset || offset < 0 || (length | 0) !== length || length < 0 || offset + length > bytes.length ||
-      (port | 0) !== port || port < 1 || port > 65535 ||
-      (addressOffset | 0) !== addressOffset || addressOffset < 0 || addressOffset + addressLength > address.length
-    ) {
+    if ((addressOffset | 0) !== addressOffset || addressOffset < 0 || addressOffset + addressLength > address.length) {
       this.counters.txInvalid++;
       return false;
     }
-    let n = this.txCount;
-    if (n === this.txCapacity) {
-      this.flush();
-      n = 0;
-    }
-    this.txViews[n] = bytes;
-    this.txOffsets[n] = offset;
-    this.txLengths[n] = length;
-    this.txPorts[n] = port;
+    const at = this.enqueue(bytes, offset, length, port);
+    if (at < 0) return false;
     const addresses = this.txAddresses;
-    const at = n * UDP_ADDRESS_BYTES;
     for (let i = 0; i < addressLength; i++) addresses[at + i] = address[addressOffset + i]!;
-    this.txCount = n + 1;
     return true;
   }
 
@@ -644,13 +630,33 @@ export class BatchUdpTransport {
    * `destinationIpv4` returns it). False (`txInvalid`) on an IPv6 transport.
    */
   queueIpv4(bytes: Uint8Array, offset: number, length: number, address: number, port: number): boolean {
+    if (this.family !== 4) {
+      this.counters.txInvalid++;
+      return false;
+    }
+    const at = this.enqueue(bytes, offset, length, port);
+    if (at < 0) return false;
+    const addresses = this.txAddresses;
+    addresses[at] = address >>> 24;
+    addresses[at + 1] = (address >>> 16) & 0xff;
+    addresses[at + 2] = (address >>> 8) & 0xff;
+    addresses[at + 3] = address & 0xff;
+    return true;
+  }
+
+  /**
+   * Checks a datagram's range and port and takes the next queue entry for it
+   * (flushing a full queue first); returns where its address goes in
+   * `txAddresses`, or -1 (counted `txInvalid`).
+   */
+  private enqueue(bytes: Uint8Array, offset: number, length: number, port: number): number {
     if (
-      this.fdValue < 0 || this.family !== 4 ||
+      this.fdValue < 0 ||
       (offset | 0) !== offset || offset < 0 || (length | 0) !== length || length < 0 || offset + length > bytes.length ||
       (port | 0) !== port || port < 1 || port > 65535
     ) {
       this.counters.txInvalid++;
-      return false;
+      return -1;
     }
     let n = this.txCount;
     if (n === this.txCapacity) {
@@ -661,14 +667,8 @@ export class BatchUdpTransport {
     this.txOffsets[n] = offset;
     this.txLengths[n] = length;
     this.txPorts[n] = port;
-    const addresses = this.txAddresses;
-    const at = n * UDP_ADDRESS_BYTES;
-    addresses[at] = address >>> 24;
-    addresses[at + 1] = (address >>> 16) & 0xff;
-    addresses[at + 2] = (address >>> 8) & 0xff;
-    addresses[at + 3] = address & 0xff;
     this.txCount = n + 1;
-    return true;
+    return n * UDP_ADDRESS_BYTES;
   }
 
   /**
