@@ -6,7 +6,7 @@
       "target_name": "vtepkit_tap",
       "conditions": [
         ["OS=='linux'", {
-          "sources": ["src/tap.c", "src/udp.c"],
+          "sources": ["src/tap.c", "src/udp.c", "src/reader.c"],
           "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"]
         }]
       ]

@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <linux/if_tun.h>
 
+#include "reader.h"
 #include "shim.h"
 
 #define ETHER_ADDR_LEN 6
@@ -142,25 +143,14 @@ static int get_ifname(napi_env env, napi_value value, char out[IFNAMSIZ]) {
 
 /* A Uint8Array's data pointer and length, or 0 if `value` is not one (or is detached). */
 static int get_uint8_array(napi_env env, napi_value value, uint8_t** data, size_t* length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
   void* pointer = NULL;
-  if (napi_get_typedarray_info(env, value, &type, length, &pointer, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_uint8_array || pointer == NULL) return 0;
+  if (!vtepkit_get_typed(env, value, napi_uint8_array, &pointer, length) || pointer == NULL) return 0;
   *data = (uint8_t*)pointer;
   return 1;
 }
 
 static int get_int32_array(napi_env env, napi_value value, int32_t** data, size_t* length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  void* pointer = NULL;
-  if (napi_get_typedarray_info(env, value, &type, length, &pointer, NULL, NULL) != napi_ok) return 0;
-  if (type != napi_int32_array || (pointer == NULL && *length > 0)) return 0;
-  *data = (int32_t*)pointer;
-  return 1;
+  return vtepkit_get_typed(env, value, napi_int32_array, (void**)data, length);
 }
 
 static napi_value make_int32(napi_env env, int32_t value) {
@@ -417,131 +407,34 @@ static napi_value tap_write_batch(napi_env env, napi_callback_info info) {
 /* Batched read on the event loop                                            */
 /* ------------------------------------------------------------------------- */
 
-typedef struct reader {
-  napi_env env;
-  uv_poll_t poll;
-  int fd;
-  uint32_t budget;
-  /* Slot s is armed when data[s] != NULL: read at most capacity[s] bytes there. */
-  uint8_t** data;
-  uint32_t* capacity;
-  int32_t* offsets;    /* shared with JS: where in views[s] to read */
-  int32_t* capacities; /* shared with JS: how many bytes views[s] takes */
-  int32_t* batch;      /* shared with JS: (slot, length) pairs of the current batch */
-  uint8_t* scratch;    /* frames that find no armed slot are read here and dropped */
-  uint8_t spill[8];    /* the byte after a slot: a frame that reaches it did not fit */
-  napi_ref views_ref, offsets_ref, capacities_ref, batch_ref, callback_ref, resource_ref;
-  napi_async_context async_context;
-  int closing;       /* closeReader() (or the finalizer) started closing */
-  int handle_closed; /* uv_close finished */
-  int finalized;     /* the JS handle is gone */
-  int stopped;       /* polling stopped after an error */
-} reader_t;
-
-static void reader_free(reader_t* r) {
-  free(r->data);
-  free(r->capacity);
-  free(r->scratch);
-  free(r);
-}
-
-static void reader_on_close(uv_handle_t* handle) {
-  reader_t* r = (reader_t*)handle->data;
-  r->handle_closed = 1;
-  if (r->finalized) reader_free(r);
-}
-
-static void reader_delete_refs(reader_t* r) {
-  napi_env env = r->env;
-  napi_ref* refs[] = {&r->views_ref, &r->offsets_ref, &r->capacities_ref, &r->batch_ref, &r->callback_ref, &r->resource_ref};
-  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
-    if (*refs[i] != NULL) {
-      napi_delete_reference(env, *refs[i]);
-      *refs[i] = NULL;
-    }
-  }
-  if (r->async_context != NULL) {
-    napi_async_destroy(env, r->async_context);
-    r->async_context = NULL;
-  }
-}
-
-static void reader_begin_close(reader_t* r) {
-  if (r->closing) return;
-  r->closing = 1;
-  uv_poll_stop(&r->poll);
-  reader_delete_refs(r);
-  uv_close((uv_handle_t*)&r->poll, reader_on_close);
-}
-
-static void reader_finalize(napi_env env, void* data, void* hint) {
-  (void)env;
-  (void)hint;
-  reader_t* r = (reader_t*)data;
-  r->finalized = 1;
-  if (!r->closing) reader_begin_close(r);
-  if (r->handle_closed) reader_free(r);
-}
-
-/* Re-reads slot s from the JS arrays; leaves it unarmed unless views[s] is a Uint8Array with room. */
-static void reader_refresh_slot(reader_t* r, napi_value views, uint32_t s) {
-  napi_env env = r->env;
-  r->data[s] = NULL;
-  napi_value view;
-  uint8_t* data = NULL;
-  size_t length = 0;
-  if (napi_get_element(env, views, s, &view) != napi_ok || !get_uint8_array(env, view, &data, &length)) return;
-  int32_t offset = r->offsets[s], capacity = r->capacities[s];
-  if (offset < 0 || capacity <= 0 || (size_t)offset + (size_t)capacity > length) return;
-  r->data[s] = data + offset;
-  r->capacity[s] = (uint32_t)capacity;
-}
-
-/* Refreshes every unarmed slot (the ones just consumed, and the ones JS could not fill before). */
-static void reader_refresh(reader_t* r) {
-  napi_value views;
-  if (napi_get_reference_value(r->env, r->views_ref, &views) != napi_ok || views == NULL) return;
-  for (uint32_t s = 0; s < r->budget; s++) {
-    if (r->data[s] == NULL) reader_refresh_slot(r, views, s);
-  }
-}
+/* The TAP reader: the shared core (reader.h) and one spill byte. */
+typedef struct tap_reader {
+  reader_core_t core;
+  uint8_t spill[8]; /* the byte after a slot: a frame that reaches it did not fit */
+} tap_reader_t;
 
 /* Calls callback(count, noBuffer, oversize, error); returns 0 if the reader was closed meanwhile. */
-static int reader_deliver(reader_t* r, uint32_t count, uint32_t no_buffer, uint32_t oversize, napi_value error) {
-  napi_env env = r->env;
-  napi_value callback, resource, argv[4], result;
-  if (napi_get_reference_value(env, r->callback_ref, &callback) != napi_ok || callback == NULL) return 0;
-  napi_get_reference_value(env, r->resource_ref, &resource);
+static int tap_deliver(reader_core_t* c, uint32_t count, uint32_t no_buffer, uint32_t oversize, napi_value error) {
+  napi_env env = c->env;
+  napi_value argv[4];
   napi_create_uint32(env, count, &argv[0]);
   napi_create_uint32(env, no_buffer, &argv[1]);
   napi_create_uint32(env, oversize, &argv[2]);
   argv[3] = error != NULL ? error : make_undefined(env);
-  napi_status status = napi_make_callback(env, r->async_context, resource, callback, 4, argv, &result);
-  if (status != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      /* As for any event handler that throws: 'uncaughtException', not an abort. */
-      napi_fatal_exception(env, exception);
-    }
-  }
-  if (r->closing) return 0;
-  reader_refresh(r);
-  return 1;
+  return reader_deliver(c, 4, argv);
 }
 
-static uint32_t next_armed(const reader_t* r, uint32_t s) {
-  while (s < r->budget && r->data[s] == NULL) s++;
+static uint32_t next_armed(const reader_core_t* c, uint32_t s) {
+  while (s < c->budget && c->data[s] == NULL) s++;
   return s;
 }
 
-static void reader_on_poll(uv_poll_t* handle, int status, int events) {
+static void tap_on_poll(uv_poll_t* handle, int status, int events) {
   (void)events;
-  reader_t* r = (reader_t*)handle->data;
-  if (r->closing || r->stopped) return;
-  napi_env env = r->env;
+  tap_reader_t* r = (tap_reader_t*)handle->data;
+  reader_core_t* c = &r->core;
+  if (c->closing || c->stopped) return;
+  napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
 
@@ -556,23 +449,23 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
   }
   uint32_t s = 0;
   int gave_up = 0; /* no armed slot even after asking JavaScript to re-arm */
-  for (uint32_t attempt = 0; err == 0 && attempt < r->budget; attempt++) {
-    s = next_armed(r, s);
-    if (s >= r->budget && !gave_up) {
+  for (uint32_t attempt = 0; err == 0 && attempt < c->budget; attempt++) {
+    s = next_armed(c, s);
+    if (s >= c->budget && !gave_up) {
       /* Out of armed slots: hand over what we have, let JavaScript re-arm, carry on. */
-      if (!reader_deliver(r, count, no_buffer, oversize, NULL)) goto done;
+      if (!tap_deliver(c, count, no_buffer, oversize, NULL)) goto done;
       count = no_buffer = oversize = 0;
-      s = next_armed(r, 0);
-      if (s >= r->budget) gave_up = 1;
+      s = next_armed(c, 0);
+      if (s >= c->budget) gave_up = 1;
     }
     uint8_t* target;
     size_t capacity;
-    if (s < r->budget) {
-      target = r->data[s];
-      capacity = r->capacity[s];
+    if (s < c->budget) {
+      target = c->data[s];
+      capacity = c->capacity[s];
     } else {
-      target = r->scratch;
-      capacity = SCRATCH_SIZE;
+      target = c->scratch;
+      capacity = c->scratch_size;
     }
     /*
      * A TAP read copies what fits and returns the copied length, so a frame
@@ -582,13 +475,13 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
     struct iovec iov[2] = {{target, capacity}, {r->spill, 1}};
     ssize_t n;
     do {
-      n = readv(r->fd, iov, 2);
+      n = readv(c->fd, iov, 2);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       if (errno != EAGAIN && errno != EWOULDBLOCK) err = errno;
       break;
     }
-    if (s >= r->budget) {
+    if (s >= c->budget) {
       no_buffer++;
       continue;
     }
@@ -596,19 +489,18 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
       oversize++;
       continue; /* the slot stays armed */
     }
-    r->batch[2 * count] = (int32_t)s;
-    r->batch[2 * count + 1] = (int32_t)n;
+    c->batch[2 * count] = (int32_t)s;
+    c->batch[2 * count + 1] = (int32_t)n;
     count++;
-    r->data[s] = NULL;
+    c->data[s] = NULL;
     s++;
   }
 
   if (err != 0) {
-    r->stopped = 1;
-    uv_poll_stop(&r->poll);
+    reader_stop(c);
     error = make_errno_error(env, err, syscall, NULL);
   }
-  if (count > 0 || no_buffer > 0 || oversize > 0 || error != NULL) reader_deliver(r, count, no_buffer, oversize, error);
+  if (count > 0 || no_buffer > 0 || oversize > 0 || error != NULL) tap_deliver(c, count, no_buffer, oversize, error);
 done:
   napi_close_handle_scope(env, scope);
 }
@@ -621,87 +513,20 @@ done:
 static napi_value tap_create_reader(napi_env env, napi_callback_info info) {
   GET_ARGS(7);
   int32_t fd, budget;
-  bool is_array = false;
-  uint32_t views_length = 0;
   int32_t *offsets = NULL, *capacities = NULL, *batch = NULL;
-  size_t offsets_length = 0, capacities_length = 0, batch_length = 0;
   napi_valuetype callback_type;
-  if (!get_int32(env, argv[0], &fd) || fd < 0 || !get_int32(env, argv[1], &budget) || budget < 1 || budget > BUDGET_MAX ||
-      napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[2], &views_length) != napi_ok || views_length < (uint32_t)budget ||
-      !get_int32_array(env, argv[3], &offsets, &offsets_length) || offsets_length < (size_t)budget ||
-      !get_int32_array(env, argv[4], &capacities, &capacities_length) || capacities_length < (size_t)budget ||
-      !get_int32_array(env, argv[5], &batch, &batch_length) || batch_length < 2 * (size_t)budget ||
+  if (!reader_args(env, argv, BUDGET_MAX, &fd, &budget, &offsets, &capacities, &batch) ||
       napi_typeof(env, argv[6], &callback_type) != napi_ok || callback_type != napi_function) {
     return throw_arg(env, "createReader(fd, budget, views, offsets, capacities, batch, callback)");
   }
-
-  reader_t* r = (reader_t*)calloc(1, sizeof *r);
-  if (r == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
-  r->env = env;
-  r->fd = fd;
-  r->budget = (uint32_t)budget;
-  r->offsets = offsets;
-  r->capacities = capacities;
-  r->batch = batch;
-  r->data = (uint8_t**)calloc((size_t)budget, sizeof *r->data);
-  r->capacity = (uint32_t*)calloc((size_t)budget, sizeof *r->capacity);
-  r->scratch = (uint8_t*)malloc(SCRATCH_SIZE);
-  if (r->data == NULL || r->capacity == NULL || r->scratch == NULL) {
-    reader_free(r);
-    return throw_errno(env, ENOMEM, "malloc", NULL);
-  }
-
-  uv_loop_t* loop = NULL;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) {
-    reader_free(r);
-    return throw_arg(env, "no event loop");
-  }
-  int rc = uv_poll_init(loop, &r->poll, fd);
-  if (rc < 0) {
-    reader_free(r);
-    return throw_errno(env, -rc, "uv_poll_init", NULL);
-  }
-  r->poll.data = r;
-  /* From here on the handle exists: failures go through reader_begin_close. */
-
-  napi_value resource, resource_name, external;
-  napi_create_object(env, &resource);
-  napi_create_string_utf8(env, "vtepkit:TapRead", NAPI_AUTO_LENGTH, &resource_name);
-  if (napi_async_init(env, resource, resource_name, &r->async_context) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &r->views_ref) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &r->offsets_ref) != napi_ok ||
-      napi_create_reference(env, argv[4], 1, &r->capacities_ref) != napi_ok ||
-      napi_create_reference(env, argv[5], 1, &r->batch_ref) != napi_ok ||
-      napi_create_reference(env, argv[6], 1, &r->callback_ref) != napi_ok ||
-      napi_create_reference(env, resource, 1, &r->resource_ref) != napi_ok ||
-      napi_create_external(env, r, reader_finalize, NULL, &external) != napi_ok) {
-    r->finalized = 1;
-    reader_begin_close(r);
-    return throw_arg(env, "createReader: out of memory");
-  }
-  reader_refresh_slot(r, argv[2], 0);
-  for (uint32_t s = 1; s < r->budget; s++) reader_refresh_slot(r, argv[2], s);
-
-  rc = uv_poll_start(&r->poll, UV_READABLE, reader_on_poll);
-  if (rc < 0) {
-    reader_begin_close(r);
-    return throw_errno(env, -rc, "uv_poll_start", NULL);
-  }
-  return external;
+  reader_core_t* c = reader_alloc(env, sizeof(tap_reader_t), fd, budget, offsets, capacities, batch, SCRATCH_SIZE);
+  if (c == NULL) return throw_errno(env, ENOMEM, "malloc", NULL);
+  return reader_start(c, argv[2], argv[6], &argv[3], 3, "vtepkit:TapRead", tap_on_poll);
 }
 
 /* closeReader(reader): stop polling and drop the references to the JS arrays. Idempotent. */
 static napi_value tap_close_reader(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
-  void* data = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
-    return throw_arg(env, "closeReader(reader)");
-  }
-  reader_begin_close((reader_t*)data);
-  return make_undefined(env);
+  return reader_close_call(env, info, "closeReader(reader)");
 }
 
 /* ------------------------------------------------------------------------- */

@@ -63,6 +63,7 @@
 #define UDP_NO_CHECK6_TX 101
 #endif
 
+#include "reader.h"
 #include "shim.h"
 
 /* Datagrams per sendmmsg() (the kernel takes at most UIO_MAXIOV = 1024); the arrays live on the stack. */
@@ -104,18 +105,6 @@ static napi_value throw_arg(napi_env env, const char* message) {
 
 static int get_int32(napi_env env, napi_value value, int32_t* out) {
   return napi_get_value_int32(env, value, out) == napi_ok;
-}
-
-/* A typed array of `type`: its data pointer and element count, or 0 if `value` is not one. */
-static int get_typed(napi_env env, napi_value value, napi_typedarray_type type, void** data, size_t* length) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type actual;
-  void* pointer = NULL;
-  if (napi_get_typedarray_info(env, value, &actual, length, &pointer, NULL, NULL) != napi_ok) return 0;
-  if (actual != type || (pointer == NULL && *length > 0)) return 0;
-  *data = pointer;
-  return 1;
 }
 
 static int get_family(napi_env env, napi_value value, int* family) {
@@ -239,7 +228,7 @@ static napi_value udp_bind(napi_env env, napi_callback_info info) {
   size_t length = 0;
   udp_address_t address;
   socklen_t address_length = 0;
-  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !get_typed(env, argv[2], napi_uint8_array, &bytes, &length) ||
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !vtepkit_get_typed(env, argv[2], napi_uint8_array, &bytes, &length) ||
       !get_int32(env, argv[3], &port) || port < 0 || port > 65535 || !get_int32(env, argv[4], &scope_id) ||
       !make_address(family, (const uint8_t*)bytes, length, port, (uint32_t)scope_id, &address, &address_length)) {
     return throw_arg(env, "udpBind(fd, family, address, port, scopeId)");
@@ -254,7 +243,7 @@ static napi_value udp_local_address(napi_env env, napi_callback_info info) {
   int32_t fd;
   void* out = NULL;
   size_t length = 0;
-  if (!get_int32(env, argv[0], &fd) || !get_typed(env, argv[1], napi_uint8_array, &out, &length) || length < ADDRESS_BYTES) {
+  if (!get_int32(env, argv[0], &fd) || !vtepkit_get_typed(env, argv[1], napi_uint8_array, &out, &length) || length < ADDRESS_BYTES) {
     return throw_arg(env, "udpLocalAddress(fd, out16)");
   }
   udp_address_t address;
@@ -277,7 +266,7 @@ static napi_value udp_set_multicast_interface(napi_env env, napi_callback_info i
   int family;
   void* bytes = NULL;
   size_t length = 0;
-  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !get_typed(env, argv[2], napi_uint8_array, &bytes, &length) ||
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !vtepkit_get_typed(env, argv[2], napi_uint8_array, &bytes, &length) ||
       !get_int32(env, argv[3], &ifindex) || ifindex < 0 || (family == AF_INET && length < 4)) {
     return throw_arg(env, "udpSetMulticastInterface(fd, family, address, ifindex)");
   }
@@ -301,8 +290,8 @@ static napi_value udp_add_membership(napi_env env, napi_callback_info info) {
   int family;
   void *group = NULL, *bytes = NULL;
   size_t group_length = 0, length = 0;
-  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !get_typed(env, argv[2], napi_uint8_array, &group, &group_length) ||
-      !get_typed(env, argv[3], napi_uint8_array, &bytes, &length) || !get_int32(env, argv[4], &ifindex) || ifindex < 0 ||
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) || !vtepkit_get_typed(env, argv[2], napi_uint8_array, &group, &group_length) ||
+      !vtepkit_get_typed(env, argv[3], napi_uint8_array, &bytes, &length) || !get_int32(env, argv[4], &ifindex) || ifindex < 0 ||
       group_length < (family == AF_INET ? 4u : 16u) || (family == AF_INET && length < 4)) {
     return throw_arg(env, "udpAddMembership(fd, family, group, address, ifindex)");
   }
@@ -362,15 +351,15 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
   int ports_16 = 0;
   if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) ||
       napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &views_length) != napi_ok ||
-      !get_typed(env, argv[3], napi_int32_array, (void**)&offsets, &offsets_length) ||
-      !get_typed(env, argv[4], napi_int32_array, (void**)&lengths, &lengths_length) ||
-      !get_typed(env, argv[5], napi_uint8_array, (void**)&addresses, &addresses_length) || !get_int32(env, argv[7], &count) ||
-      !get_typed(env, argv[8], napi_int32_array, (void**)&status, &status_length) || status_length < STATUS_LENGTH) {
+      !vtepkit_get_typed(env, argv[3], napi_int32_array, (void**)&offsets, &offsets_length) ||
+      !vtepkit_get_typed(env, argv[4], napi_int32_array, (void**)&lengths, &lengths_length) ||
+      !vtepkit_get_typed(env, argv[5], napi_uint8_array, (void**)&addresses, &addresses_length) || !get_int32(env, argv[7], &count) ||
+      !vtepkit_get_typed(env, argv[8], napi_int32_array, (void**)&status, &status_length) || status_length < STATUS_LENGTH) {
     return throw_arg(env, "udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status)");
   }
-  if (get_typed(env, argv[6], napi_uint16_array, &ports, &ports_length)) {
+  if (vtepkit_get_typed(env, argv[6], napi_uint16_array, &ports, &ports_length)) {
     ports_16 = 1;
-  } else if (!get_typed(env, argv[6], napi_int32_array, &ports, &ports_length)) {
+  } else if (!vtepkit_get_typed(env, argv[6], napi_int32_array, &ports, &ports_length)) {
     return throw_arg(env, "udpSendBatch: ports must be an Int32Array or a Uint16Array");
   }
   if (count < 0 || count > SEND_MAX || (uint32_t)count > views_length || (size_t)count > offsets_length || (size_t)count > lengths_length ||
@@ -390,7 +379,7 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
       napi_value view;
       void* data = NULL;
       size_t length = 0;
-      if (napi_get_element(env, argv[2], (uint32_t)i, &view) != napi_ok || !get_typed(env, view, napi_uint8_array, &data, &length)) {
+      if (napi_get_element(env, argv[2], (uint32_t)i, &view) != napi_ok || !vtepkit_get_typed(env, view, napi_uint8_array, &data, &length)) {
         return throw_arg(env, "udpSendBatch: views[i] must be a Uint8Array");
       }
       int32_t offset = offsets[i], datagram_length = lengths[i];
@@ -446,139 +435,46 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
 /* Batched receive on the event loop                                         */
 /* ------------------------------------------------------------------------- */
 
+/* The recvmmsg reader: the shared core (reader.h), where sources and ports go, and recvmmsg's arrays. */
 typedef struct udp_reader {
-  napi_env env;
-  uv_poll_t poll;
-  int fd;
-  uint32_t budget;
-  /* Slot s is armed when data[s] != NULL: read at most capacity[s] bytes there. */
-  uint8_t** data;
-  uint32_t* capacity;
-  int32_t* offsets;    /* shared with JS: where in views[s] to read */
-  int32_t* capacities; /* shared with JS: how many bytes views[s] takes */
-  int32_t* batch;      /* shared with JS: (slot, length) per datagram of the current batch */
-  uint8_t* sources;    /* shared with JS: 16 address bytes per datagram */
-  int32_t* ports;      /* shared with JS: source port per datagram */
+  reader_core_t core;
+  uint8_t* sources; /* shared with JS: 16 address bytes per datagram */
+  int32_t* ports;   /* shared with JS: source port per datagram */
   /* recvmmsg's arrays, made once: message i reads into slot slot_of[i]. */
   struct mmsghdr* messages;
   struct iovec* iovs;
   udp_address_t* names;
   uint32_t* slot_of;
-  uint8_t* scratch; /* datagrams that find no armed slot are read here and dropped */
-  napi_ref views_ref, offsets_ref, capacities_ref, batch_ref, sources_ref, ports_ref, callback_ref, resource_ref;
-  napi_async_context async_context;
-  int closing;       /* udpCloseReader() (or the finalizer) started closing */
-  int handle_closed; /* uv_close finished */
-  int finalized;     /* the JS handle is gone */
-  int stopped;       /* polling stopped after an error */
 } udp_reader_t;
 
-static void reader_free(udp_reader_t* r) {
-  free(r->data);
-  free(r->capacity);
+static void udp_reader_free_extra(reader_core_t* c) {
+  udp_reader_t* r = (udp_reader_t*)c;
   free(r->messages);
   free(r->iovs);
   free(r->names);
   free(r->slot_of);
-  free(r->scratch);
-  free(r);
-}
-
-static void reader_on_close(uv_handle_t* handle) {
-  udp_reader_t* r = (udp_reader_t*)handle->data;
-  r->handle_closed = 1;
-  if (r->finalized) reader_free(r);
-}
-
-static void reader_delete_refs(udp_reader_t* r) {
-  napi_env env = r->env;
-  napi_ref* refs[] = {&r->views_ref, &r->offsets_ref, &r->capacities_ref, &r->batch_ref,
-                      &r->sources_ref, &r->ports_ref, &r->callback_ref, &r->resource_ref};
-  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
-    if (*refs[i] != NULL) {
-      napi_delete_reference(env, *refs[i]);
-      *refs[i] = NULL;
-    }
-  }
-  if (r->async_context != NULL) {
-    napi_async_destroy(env, r->async_context);
-    r->async_context = NULL;
-  }
-}
-
-static void reader_begin_close(udp_reader_t* r) {
-  if (r->closing) return;
-  r->closing = 1;
-  uv_poll_stop(&r->poll);
-  reader_delete_refs(r);
-  uv_close((uv_handle_t*)&r->poll, reader_on_close);
-}
-
-static void reader_finalize(napi_env env, void* data, void* hint) {
-  (void)env;
-  (void)hint;
-  udp_reader_t* r = (udp_reader_t*)data;
-  r->finalized = 1;
-  if (!r->closing) reader_begin_close(r);
-  if (r->handle_closed) reader_free(r);
-}
-
-/* Re-reads slot s from the JS arrays; leaves it unarmed unless views[s] is a Uint8Array with room. */
-static void reader_refresh_slot(udp_reader_t* r, napi_value views, uint32_t s) {
-  r->data[s] = NULL;
-  napi_value view;
-  void* data = NULL;
-  size_t length = 0;
-  if (napi_get_element(r->env, views, s, &view) != napi_ok || !get_typed(r->env, view, napi_uint8_array, &data, &length)) return;
-  int32_t offset = r->offsets[s], capacity = r->capacities[s];
-  if (offset < 0 || capacity <= 0 || (size_t)offset + (size_t)capacity > length) return;
-  r->data[s] = (uint8_t*)data + offset;
-  r->capacity[s] = (uint32_t)capacity;
-}
-
-/* Refreshes every unarmed slot (the ones just consumed, and the ones JS could not fill before). */
-static void reader_refresh(udp_reader_t* r) {
-  napi_value views;
-  if (napi_get_reference_value(r->env, r->views_ref, &views) != napi_ok || views == NULL) return;
-  for (uint32_t s = 0; s < r->budget; s++) {
-    if (r->data[s] == NULL) reader_refresh_slot(r, views, s);
-  }
 }
 
 /* Calls callback(count, noBuffer, oversize, softErrors, error); returns 0 if the reader was closed meanwhile. */
-static int reader_deliver(udp_reader_t* r, uint32_t count, uint32_t no_buffer, uint32_t oversize, uint32_t soft, napi_value error) {
-  napi_env env = r->env;
-  napi_value callback, resource, argv[5], result;
-  if (napi_get_reference_value(env, r->callback_ref, &callback) != napi_ok || callback == NULL) return 0;
-  napi_get_reference_value(env, r->resource_ref, &resource);
+static int udp_deliver(reader_core_t* c, uint32_t count, uint32_t no_buffer, uint32_t oversize, uint32_t soft, napi_value error) {
+  napi_env env = c->env;
+  napi_value argv[5];
   napi_create_uint32(env, count, &argv[0]);
   napi_create_uint32(env, no_buffer, &argv[1]);
   napi_create_uint32(env, oversize, &argv[2]);
   napi_create_uint32(env, soft, &argv[3]);
   argv[4] = error != NULL ? error : make_undefined(env);
-  napi_status status = napi_make_callback(env, r->async_context, resource, callback, 5, argv, &result);
-  if (status != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value exception;
-      napi_get_and_clear_last_exception(env, &exception);
-      /* As for any event handler that throws: 'uncaughtException', not an abort. */
-      napi_fatal_exception(env, exception);
-    }
-  }
-  if (r->closing) return 0;
-  reader_refresh(r);
-  return 1;
+  return reader_deliver(c, 5, argv);
 }
 
 /* Sets up messages[0 .. n) over the armed slots, at most `want`; returns n. */
 static uint32_t reader_gather(udp_reader_t* r, uint32_t want) {
+  const reader_core_t* c = &r->core;
   uint32_t n = 0;
-  for (uint32_t s = 0; s < r->budget && n < want; s++) {
-    if (r->data[s] == NULL) continue;
-    r->iovs[n].iov_base = r->data[s];
-    r->iovs[n].iov_len = r->capacity[s];
+  for (uint32_t s = 0; s < c->budget && n < want; s++) {
+    if (c->data[s] == NULL) continue;
+    r->iovs[n].iov_base = c->data[s];
+    r->iovs[n].iov_len = c->capacity[s];
     struct msghdr* h = &r->messages[n].msg_hdr;
     h->msg_name = &r->names[n];
     h->msg_namelen = sizeof r->names[n];
@@ -595,8 +491,8 @@ static uint32_t reader_gather(udp_reader_t* r, uint32_t want) {
 
 /* Sets up messages[0 .. n) all over the scratch buffer (the datagrams are dropped); returns n. */
 static uint32_t reader_gather_scratch(udp_reader_t* r, uint32_t want) {
-  r->iovs[0].iov_base = r->scratch;
-  r->iovs[0].iov_len = SCRATCH_SIZE;
+  r->iovs[0].iov_base = r->core.scratch;
+  r->iovs[0].iov_len = r->core.scratch_size;
   for (uint32_t i = 0; i < want; i++) {
     struct msghdr* h = &r->messages[i].msg_hdr;
     memset(h, 0, sizeof *h);
@@ -612,11 +508,12 @@ static int receive_error_is_soft(int err) {
          err == ENOMEM || err == ETIMEDOUT || err == EPROTO || err == ENOPROTOOPT || err == EHOSTDOWN || err == ENONET;
 }
 
-static void reader_on_poll(uv_poll_t* handle, int status, int events) {
+static void udp_on_poll(uv_poll_t* handle, int status, int events) {
   (void)events;
   udp_reader_t* r = (udp_reader_t*)handle->data;
-  if (r->closing || r->stopped) return;
-  napi_env env = r->env;
+  reader_core_t* c = &r->core;
+  if (c->closing || c->stopped) return;
+  napi_env env = c->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
 
@@ -629,12 +526,12 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
     syscall = "uv_poll";
   }
   int gave_up = 0; /* no armed slot even after asking JavaScript to re-arm */
-  while (err == 0 && done < r->budget) {
-    uint32_t want = r->budget - done;
+  while (err == 0 && done < c->budget) {
+    uint32_t want = c->budget - done;
     uint32_t n = reader_gather(r, want);
     if (n == 0 && !gave_up) {
       /* Out of armed slots: hand over what we have, let JavaScript re-arm, carry on. */
-      if (!reader_deliver(r, count, no_buffer, oversize, soft, NULL)) goto done;
+      if (!udp_deliver(c, count, no_buffer, oversize, soft, NULL)) goto done;
       count = no_buffer = oversize = soft = 0;
       n = reader_gather(r, want);
       if (n == 0) gave_up = 1;
@@ -643,7 +540,7 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
     if (scratch) n = reader_gather_scratch(r, want);
     int got;
     do {
-      got = recvmmsg(r->fd, r->messages, n, MSG_DONTWAIT, NULL);
+      got = recvmmsg(c->fd, r->messages, n, MSG_DONTWAIT, NULL);
     } while (got < 0 && errno == EINTR);
     if (got < 0) {
       int e = errno;
@@ -666,8 +563,8 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
           oversize++;
           continue; /* the slot stays armed */
         }
-        r->batch[2 * count] = (int32_t)s;
-        r->batch[2 * count + 1] = (int32_t)m->msg_len;
+        c->batch[2 * count] = (int32_t)s;
+        c->batch[2 * count + 1] = (int32_t)m->msg_len;
         uint8_t* source = r->sources + (size_t)count * ADDRESS_BYTES;
         const udp_address_t* name = &r->names[i];
         if (name->sa.sa_family == AF_INET6) {
@@ -679,7 +576,7 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
           r->ports[count] = ntohs(name->in4.sin_port);
         }
         count++;
-        r->data[s] = NULL;
+        c->data[s] = NULL;
       }
     }
     /* Fewer than asked: the queue is empty (or an error waits for the next call). */
@@ -687,11 +584,10 @@ static void reader_on_poll(uv_poll_t* handle, int status, int events) {
   }
 
   if (err != 0) {
-    r->stopped = 1;
-    uv_poll_stop(&r->poll);
+    reader_stop(c);
     error = vtepkit_errno_error(env, err, syscall, NULL);
   }
-  if (count > 0 || no_buffer > 0 || oversize > 0 || soft > 0 || error != NULL) reader_deliver(r, count, no_buffer, oversize, soft, error);
+  if (count > 0 || no_buffer > 0 || oversize > 0 || soft > 0 || error != NULL) udp_deliver(c, count, no_buffer, oversize, soft, error);
 done:
   napi_close_handle_scope(env, scope);
 }
@@ -705,98 +601,36 @@ done:
 static napi_value udp_create_reader(napi_env env, napi_callback_info info) {
   GET_ARGS(9);
   int32_t fd, budget;
-  bool is_array = false;
-  uint32_t views_length = 0;
   int32_t *offsets = NULL, *capacities = NULL, *batch = NULL, *ports = NULL;
   uint8_t* sources = NULL;
-  size_t offsets_length = 0, capacities_length = 0, batch_length = 0, sources_length = 0, ports_length = 0;
+  size_t sources_length = 0, ports_length = 0;
   napi_valuetype callback_type;
-  if (!get_int32(env, argv[0], &fd) || fd < 0 || !get_int32(env, argv[1], &budget) || budget < 1 || budget > BUDGET_MAX ||
-      napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[2], &views_length) != napi_ok || views_length < (uint32_t)budget ||
-      !get_typed(env, argv[3], napi_int32_array, (void**)&offsets, &offsets_length) || offsets_length < (size_t)budget ||
-      !get_typed(env, argv[4], napi_int32_array, (void**)&capacities, &capacities_length) || capacities_length < (size_t)budget ||
-      !get_typed(env, argv[5], napi_int32_array, (void**)&batch, &batch_length) || batch_length < 2 * (size_t)budget ||
-      !get_typed(env, argv[6], napi_uint8_array, (void**)&sources, &sources_length) || sources_length < ADDRESS_BYTES * (size_t)budget ||
-      !get_typed(env, argv[7], napi_int32_array, (void**)&ports, &ports_length) || ports_length < (size_t)budget ||
+  if (!reader_args(env, argv, BUDGET_MAX, &fd, &budget, &offsets, &capacities, &batch) ||
+      !vtepkit_get_typed(env, argv[6], napi_uint8_array, (void**)&sources, &sources_length) || sources_length < ADDRESS_BYTES * (size_t)budget ||
+      !vtepkit_get_typed(env, argv[7], napi_int32_array, (void**)&ports, &ports_length) || ports_length < (size_t)budget ||
       napi_typeof(env, argv[8], &callback_type) != napi_ok || callback_type != napi_function) {
     return throw_arg(env, "udpCreateReader(fd, budget, views, offsets, capacities, batch, sources, ports, callback)");
   }
-
-  udp_reader_t* r = (udp_reader_t*)calloc(1, sizeof *r);
-  if (r == NULL) return throw_errno(env, ENOMEM, "calloc", NULL);
-  r->env = env;
-  r->fd = fd;
-  r->budget = (uint32_t)budget;
-  r->offsets = offsets;
-  r->capacities = capacities;
-  r->batch = batch;
+  reader_core_t* c = reader_alloc(env, sizeof(udp_reader_t), fd, budget, offsets, capacities, batch, SCRATCH_SIZE);
+  if (c == NULL) return throw_errno(env, ENOMEM, "malloc", NULL);
+  udp_reader_t* r = (udp_reader_t*)c;
+  c->free_extra = udp_reader_free_extra;
   r->sources = sources;
   r->ports = ports;
-  r->data = (uint8_t**)calloc((size_t)budget, sizeof *r->data);
-  r->capacity = (uint32_t*)calloc((size_t)budget, sizeof *r->capacity);
   r->messages = (struct mmsghdr*)calloc((size_t)budget, sizeof *r->messages);
   r->iovs = (struct iovec*)calloc((size_t)budget, sizeof *r->iovs);
   r->names = (udp_address_t*)calloc((size_t)budget, sizeof *r->names);
   r->slot_of = (uint32_t*)calloc((size_t)budget, sizeof *r->slot_of);
-  r->scratch = (uint8_t*)malloc(SCRATCH_SIZE);
-  if (r->data == NULL || r->capacity == NULL || r->messages == NULL || r->iovs == NULL || r->names == NULL || r->slot_of == NULL ||
-      r->scratch == NULL) {
-    reader_free(r);
+  if (r->messages == NULL || r->iovs == NULL || r->names == NULL || r->slot_of == NULL) {
+    reader_free(c);
     return throw_errno(env, ENOMEM, "malloc", NULL);
   }
-
-  uv_loop_t* loop = NULL;
-  if (napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL) {
-    reader_free(r);
-    return throw_arg(env, "no event loop");
-  }
-  int rc = uv_poll_init(loop, &r->poll, fd);
-  if (rc < 0) {
-    reader_free(r);
-    return throw_errno(env, -rc, "uv_poll_init", NULL);
-  }
-  r->poll.data = r;
-  /* From here on the handle exists: failures go through reader_begin_close. */
-
-  napi_value resource, resource_name, external;
-  napi_create_object(env, &resource);
-  napi_create_string_utf8(env, "vtepkit:UdpRead", NAPI_AUTO_LENGTH, &resource_name);
-  if (napi_async_init(env, resource, resource_name, &r->async_context) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &r->views_ref) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &r->offsets_ref) != napi_ok ||
-      napi_create_reference(env, argv[4], 1, &r->capacities_ref) != napi_ok ||
-      napi_create_reference(env, argv[5], 1, &r->batch_ref) != napi_ok ||
-      napi_create_reference(env, argv[6], 1, &r->sources_ref) != napi_ok ||
-      napi_create_reference(env, argv[7], 1, &r->ports_ref) != napi_ok ||
-      napi_create_reference(env, argv[8], 1, &r->callback_ref) != napi_ok ||
-      napi_create_reference(env, resource, 1, &r->resource_ref) != napi_ok ||
-      napi_create_external(env, r, reader_finalize, NULL, &external) != napi_ok) {
-    r->finalized = 1;
-    reader_begin_close(r);
-    return throw_arg(env, "udpCreateReader: out of memory");
-  }
-  for (uint32_t s = 0; s < r->budget; s++) reader_refresh_slot(r, argv[2], s);
-
-  rc = uv_poll_start(&r->poll, UV_READABLE, reader_on_poll);
-  if (rc < 0) {
-    reader_begin_close(r);
-    return throw_errno(env, -rc, "uv_poll_start", NULL);
-  }
-  return external;
+  return reader_start(c, argv[2], argv[8], &argv[3], 5, "vtepkit:UdpRead", udp_on_poll);
 }
 
 /* udpCloseReader(reader): stop polling and drop the references to the JS arrays. Idempotent. */
 static napi_value udp_close_reader(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
-  void* data = NULL;
-  napi_valuetype type;
-  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
-    return throw_arg(env, "udpCloseReader(reader)");
-  }
-  reader_begin_close((udp_reader_t*)data);
-  return make_undefined(env);
+  return reader_close_call(env, info, "udpCloseReader(reader)");
 }
 
 /* ------------------------------------------------------------------------- */
