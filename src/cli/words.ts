@@ -489,6 +489,17 @@ const TUNNEL_WORDS = [
   'proxy', 'noproxy', 'udpcsum', 'noudpcsum', 'srcport', 'port', 'mtu', 'address', 'pmtud', 'nopmtud',
 ];
 const VXLAN_WORDS = [...TUNNEL_WORDS, 'gbp'];
+/** The on/off words of `link add` (iproute2's `[no]learning` …): the field each sets, and to what. */
+const LINK_FLAGS: Record<string, [string, boolean]> = {
+  learning: ['learning', true],
+  nolearning: ['learning', false],
+  proxy: ['proxy', true],
+  noproxy: ['proxy', false],
+  udpcsum: ['udpChecksum', true],
+  noudpcsum: ['udpChecksum', false],
+  pmtud: ['pmtud', true],
+  nopmtud: ['pmtud', false],
+};
 const GENEVE_WORDS = [...TUNNEL_WORDS, 'option', 'known-option'];
 
 function parseLink(words: string[], options: GlobalOptions): ControlRequest {
@@ -612,22 +623,6 @@ function linkAdd(w: Words): LinkConfig {
       case 'ageing':
         w.set(raw, 'ageing', word, EXPECT.seconds);
         break;
-      case 'learning':
-      case 'nolearning':
-        w.flag(raw, 'learning', word, word === 'learning');
-        break;
-      case 'proxy':
-      case 'noproxy':
-        w.flag(raw, 'proxy', word, word === 'proxy');
-        break;
-      case 'udpcsum':
-      case 'noudpcsum':
-        w.flag(raw, 'udpChecksum', word, word === 'udpcsum');
-        break;
-      case 'pmtud':
-      case 'nopmtud':
-        w.flag(raw, 'pmtud', word, word === 'pmtud');
-        break;
       case 'gbp':
         if (type !== 'vxlan') throw w.unknown(word, GENEVE_WORDS);
         w.flag(raw, 'gbp', word, true);
@@ -655,8 +650,11 @@ function linkAdd(w: Words): LinkConfig {
         knownOptions.push(geneveOption(w, `knownOptions[${knownOptions.length}]`, false));
         break;
       }
-      default:
-        throw w.unknown(word, type === 'vxlan' ? VXLAN_WORDS : GENEVE_WORDS);
+      default: {
+        const flag = Object.hasOwn(LINK_FLAGS, word) ? LINK_FLAGS[word]! : undefined;
+        if (flag === undefined) throw w.unknown(word, type === 'vxlan' ? VXLAN_WORDS : GENEVE_WORDS);
+        w.flag(raw, flag[0], word, flag[1]);
+      }
     }
   }
   if (raw.name === undefined) throw new CliError('MISSING_ARGUMENT', undefined, '"link add" needs the link\'s name: link add NAME type vxlan|geneve id VNI …', 'link');
