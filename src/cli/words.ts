@@ -251,6 +251,17 @@ class Words {
     return word;
   }
 
+  /**
+   * A keyword of `values` (keyword → field and what its value is): reads its
+   * value into `raw` as {@link set} does, and says it was one.
+   */
+  setFrom(raw: Record<string, unknown>, keyword: string, values: Readonly<Record<string, readonly [string, string]>>): boolean {
+    if (!Object.hasOwn(values, keyword)) return false;
+    const [field, expected] = values[keyword]!;
+    this.set(raw, field, keyword, expected);
+    return true;
+  }
+
   /** `raw[field] = value` for a flag word (`nolearning`). */
   flag(raw: Record<string, unknown>, field: string, keyword: string, value: unknown): void {
     this.once(field, keyword);
@@ -489,6 +500,19 @@ const TUNNEL_WORDS = [
   'proxy', 'noproxy', 'udpcsum', 'noudpcsum', 'srcport', 'port', 'mtu', 'address', 'pmtud', 'nopmtud',
 ];
 const VXLAN_WORDS = [...TUNNEL_WORDS, 'gbp'];
+/** The keywords of `link add` that take a value: the field each sets, and what the value is. */
+const LINK_VALUES: Record<string, readonly [string, string]> = {
+  id: ['vni', EXPECT.vni],
+  vni: ['vni', EXPECT.vni],
+  dstport: ['dstport', EXPECT.port],
+  local: ['local', EXPECT.address],
+  remote: ['remote', EXPECT.address],
+  group: ['group', EXPECT.group],
+  dev: ['dev', 'the underlay interface name'],
+  mtu: ['mtu', EXPECT.mtu],
+  address: ['address', EXPECT.mac],
+  ageing: ['ageing', EXPECT.seconds],
+};
 /** The on/off words of `link add` (iproute2's `[no]learning` …): the field each sets, and to what. */
 const LINK_FLAGS: Record<string, [string, boolean]> = {
   learning: ['learning', true],
@@ -574,32 +598,8 @@ function linkAdd(w: Words): LinkConfig {
           throw w.unknown(word, LINK_BEFORE_TYPE);
       }
     }
+    if (w.setFrom(raw, word, LINK_VALUES)) continue;
     switch (word) {
-      case 'id':
-      case 'vni':
-        w.set(raw, 'vni', word, EXPECT.vni);
-        break;
-      case 'dstport':
-        w.set(raw, 'dstport', word, EXPECT.port);
-        break;
-      case 'local':
-        w.set(raw, 'local', word, EXPECT.address);
-        break;
-      case 'remote':
-        w.set(raw, 'remote', word, EXPECT.address);
-        break;
-      case 'group':
-        w.set(raw, 'group', word, EXPECT.group);
-        break;
-      case 'dev':
-        w.set(raw, 'dev', word, 'the underlay interface name');
-        break;
-      case 'mtu':
-        w.set(raw, 'mtu', word, EXPECT.mtu);
-        break;
-      case 'address':
-        w.set(raw, 'address', word, EXPECT.mac);
-        break;
       case 'ttl':
       case 'hoplimit': {
         w.once('ttl', word);
@@ -620,9 +620,6 @@ function linkAdd(w: Words): LinkConfig {
         w.origins.set('tos', { keyword: word, word: value });
         break;
       }
-      case 'ageing':
-        w.set(raw, 'ageing', word, EXPECT.seconds);
-        break;
       case 'gbp':
         if (type !== 'vxlan') throw w.unknown(word, GENEVE_WORDS);
         w.flag(raw, 'gbp', word, true);
@@ -773,6 +770,23 @@ function parseAddr(words: string[]): ControlRequest {
 const FDB_VERBS = table([[ADD, 'add'], [['append'], 'append'], [['replace'], 'replace'], [DEL, 'del'], [SHOW, 'show']]);
 const FDB_ENTRY_WORDS = ['LLADDR', 'to', 'dev', 'dst', 'port', 'dstport', 'vni', 'via', 'localport', 'self', 'permanent', 'static', 'dynamic', 'extern_learn', 'router'];
 const FDB_SHOW_WORDS = ['dev', 'brport', 'vni', 'state', 'dynamic'];
+/** The keywords of `fdb add|append|replace|del` that take a value: the field each sets, and what the value is. */
+const FDB_VALUES: Record<string, readonly [string, string]> = {
+  to: ['mac', EXPECT.mac],
+  dev: ['dev', EXPECT.name],
+  dst: ['dst', EXPECT.address],
+  port: ['port', EXPECT.port],
+  dstport: ['port', EXPECT.port],
+  vni: ['vni', EXPECT.vni],
+  via: ['via', EXPECT.name],
+  localport: ['localPort', 'a local port number'],
+};
+const FDB_SHOW_VALUES: Record<string, readonly [string, string]> = {
+  dev: ['dev', EXPECT.name],
+  brport: ['dev', EXPECT.name],
+  vni: ['vni', EXPECT.vni],
+  state: ['state', 'permanent, static or dynamic'],
+};
 
 function parseFdb(words: string[], options: GlobalOptions): ControlRequest {
   const w = new Words(words, 'fdb', 'fdb');
@@ -782,29 +796,8 @@ function parseFdb(words: string[], options: GlobalOptions): ControlRequest {
   const deleting = action === 'del';
   while (!w.done) {
     const word = w.next();
+    if (w.setFrom(raw, word, FDB_VALUES)) continue;
     switch (word) {
-      case 'to':
-        w.set(raw, 'mac', word, EXPECT.mac);
-        break;
-      case 'dev':
-        w.set(raw, 'dev', word, EXPECT.name);
-        break;
-      case 'dst':
-        w.set(raw, 'dst', word, EXPECT.address);
-        break;
-      case 'port':
-      case 'dstport':
-        w.set(raw, 'port', word, EXPECT.port);
-        break;
-      case 'vni':
-        w.set(raw, 'vni', word, EXPECT.vni);
-        break;
-      case 'via':
-        w.set(raw, 'via', word, EXPECT.name);
-        break;
-      case 'localport':
-        w.set(raw, 'localPort', word, 'a local port number');
-        break;
       case 'self':
         // vtepkit's entries are the device's own (Linux NTF_SELF): always so.
         break;
@@ -849,17 +842,8 @@ function fdbShow(w: Words, options: GlobalOptions): FdbShowOptions & { dev?: str
   const raw: Record<string, unknown> = {};
   while (!w.done) {
     const word = w.next();
+    if (w.setFrom(raw, word, FDB_SHOW_VALUES)) continue;
     switch (word) {
-      case 'dev':
-      case 'brport':
-        w.set(raw, 'dev', word, EXPECT.name);
-        break;
-      case 'vni':
-        w.set(raw, 'vni', word, EXPECT.vni);
-        break;
-      case 'state':
-        w.set(raw, 'state', word, 'permanent, static or dynamic');
-        break;
       case 'dynamic':
         w.flag(raw, 'state', word, 'dynamic');
         break;
