@@ -53,6 +53,7 @@ import {
   type NeighbourEvent,
 } from './events.js';
 import { hashMacKey, nextPowerOfTwo, randomSeed } from './hash.js';
+import { LEARN_DISABLED, LEARN_DROP_INVALID, LEARN_DROP_STATIC, LEARN_LEARNT, LEARN_LIMIT, LEARN_MOVED, LEARN_REFRESHED } from './learn.js';
 import { NeighbourTable, type NeighbourRow } from './neighbours.js';
 import {
   PORT_MAX,
@@ -73,20 +74,8 @@ import { VniTable } from './vnis.js';
 // Datapath return codes
 // ---------------------------------------------------------------------------
 
-/** learn*: the entry exists and points at this remote; its `updated` time was refreshed. */
-export const LEARN_REFRESHED = 0;
-/** learn*: a new dynamic entry was created. */
-export const LEARN_LEARNT = 1;
-/** learn*: a dynamic entry moved to this remote (MAC move). */
-export const LEARN_MOVED = 2;
-/** learn*: learning is off for this VNI (`nolearning`); nothing changed. Deliver the frame. */
-export const LEARN_DISABLED = 3;
-/** learn*: a limit is reached; not learnt (counted in stats.learnLimited). Deliver the frame. */
-export const LEARN_LIMIT = 4;
-/** learn*: a static/permanent entry for this MAC points elsewhere. Drop the frame (as Linux). */
-export const LEARN_DROP_STATIC = -1;
-/** learn*: the source MAC is multicast or all-zeros, or the VNI is out of range. Drop the frame (as Linux). */
-export const LEARN_DROP_INVALID = -2;
+// The learn* codes live in learn.ts (the neighbour table returns them too).
+export { LEARN_DISABLED, LEARN_DROP_INVALID, LEARN_DROP_STATIC, LEARN_LEARNT, LEARN_LIMIT, LEARN_MOVED, LEARN_REFRESHED };
 
 // ---------------------------------------------------------------------------
 // Entry flags (word 4)

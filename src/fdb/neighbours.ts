@@ -18,6 +18,7 @@ import { DESTINATION_IPV4, formatIpv6Words } from './destinations.js';
 import { FdbError, checkBoolean, checkInteger, describe } from './errors.js';
 import { EVENT_NEIGHBOUR_AGED, EVENT_NEIGHBOUR_LEARNT, EVENT_NEIGHBOUR_MISS, EVENT_NEIGHBOUR_MOVED } from './events.js';
 import { hashWords, randomSeed } from './hash.js';
+import { LEARN_DISABLED, LEARN_LEARNT, LEARN_LIMIT, LEARN_MOVED, LEARN_REFRESHED } from './learn.js';
 import { checkKeys, checkObject, parseAddress, parseMacInput, parseState, parseVni, type EntryState, type ParsedAddress } from './parse.js';
 import type { Fdb } from './fdb.js';
 
@@ -36,12 +37,6 @@ const N_NEVER_AGES = N_PERMANENT | N_STATIC;
 const TWO_32 = 0x1_0000_0000;
 const MIN_SLOTS = 64;
 
-// Learn codes shared with the FDB (see fdb.ts).
-const LEARN_REFRESHED = 0;
-const LEARN_LEARNT = 1;
-const LEARN_MOVED = 2;
-const LEARN_DISABLED = 3;
-const LEARN_LIMIT = 4;
 
 export interface NeighbourOptions {
   /** The MAC the address resolves to (`ip neigh add … lladdr`). */

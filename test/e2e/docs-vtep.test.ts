@@ -288,6 +288,23 @@ const WALK_THROUGHS = [
   '6. VXLAN protected by ESP',
 ];
 
+/** The two hosts most walk-throughs use: left and right, joined on eth0 (192.0.2.1 and .2), each with its daemon; cleaned up here if the set-up fails. */
+async function leftAndRight(tag: string): Promise<PageLab> {
+  const p = new PageLab(tag);
+  try {
+    p.machine('left');
+    p.machine('right');
+    p.wire('left', 'eth0', '192.0.2.1/24', 'right', 'eth0', '192.0.2.2/24');
+    await p.start('left');
+    await p.start('right');
+  } catch (error) {
+    // The caller's after() never sees this lab: clean it here.
+    p.cleanup();
+    throw error;
+  }
+  return p;
+}
+
 describe('e2e: docs/vtep.md, every walk-through run as written', function () {
   this.timeout(180_000);
 
@@ -308,12 +325,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
 
     before(async function () {
       skipWithoutLab(this);
-      p = new PageLab(tag);
-      p.machine('left');
-      p.machine('right');
-      p.wire('left', 'eth0', '192.0.2.1/24', 'right', 'eth0', '192.0.2.2/24');
-      await p.start('left');
-      await p.start('right');
+      p = await leftAndRight(tag);
     });
     after(() => p?.cleanup());
 
@@ -395,12 +407,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
 
     before(async function () {
       skipWithoutLab(this);
-      p = new PageLab(tag);
-      p.machine('left');
-      p.machine('right');
-      p.wire('left', 'eth0', '192.0.2.1/24', 'right', 'eth0', '192.0.2.2/24');
-      await p.start('left');
-      await p.start('right');
+      p = await leftAndRight(tag);
     });
     after(() => p?.cleanup());
 
@@ -476,12 +483,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
 
     before(async function () {
       skipWithoutLab(this);
-      p = new PageLab(tag);
-      p.machine('left');
-      p.machine('right');
-      p.wire('left', 'eth0', '192.0.2.1/24', 'right', 'eth0', '192.0.2.2/24');
-      await p.start('left');
-      await p.start('right');
+      p = await leftAndRight(tag);
     });
     after(() => p?.cleanup());
 
@@ -517,12 +519,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
 
     before(async function () {
       skipWithoutLab(this);
-      p = new PageLab(tag);
-      p.machine('left');
-      p.machine('right');
-      p.wire('left', 'eth0', '192.0.2.1/24', 'right', 'eth0', '192.0.2.2/24');
-      await p.start('left');
-      await p.start('right');
+      p = await leftAndRight(tag);
     });
     after(() => p?.cleanup());
 

@@ -34,6 +34,7 @@ import { EtherType, MAC_BROADCAST, encodeEthernet, formatMac, readMac } from '..
 import { IpProtocol, encodeIpv4, formatIpv4, parseIpv4, readIpv4Address } from '../../src/wire/ipv4.js';
 import { tsharkMissing, tsharkStarted } from '../helpers/judges.js';
 import { Lab } from '../helpers/netns.js';
+import { collectUncaught } from '../helpers/uncaught.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -676,21 +677,14 @@ describe('io/tap: real TAP devices', function () {
         8,
       );
       // Mocha fails the running test on an uncaught exception: stand in for its listeners meanwhile.
-      const mochaListeners = process.listeners('uncaughtException');
-      process.removeAllListeners('uncaughtException');
-      const uncaught: unknown[] = [];
-      process.on('uncaughtException', (error) => uncaught.push(error));
-      try {
+      const uncaught = await collectUncaught(async () => {
         for (const round of [0, 1]) {
           const bufs = intoPool(writePool, [echoRequest(PEER_IP, 10 * round), echoRequest(PEER_IP, 10 * round + 1)]);
           expect(device.writeFrames(bufs, bufs.length)).to.equal(2);
           writePool.releaseBatch(bufs);
           await waitFor(`round ${round}`, () => sequences.length === 2 * (round + 1));
         }
-      } finally {
-        process.removeAllListeners('uncaughtException');
-        for (const listener of mochaListeners) process.on('uncaughtException', listener);
-      }
+      });
       expect(uncaught).to.have.length(1);
       expect((uncaught[0] as Error).message).to.equal('thrown by onFrames');
       expect(sequences).to.deep.equal([0, 1, 10, 11]);

@@ -25,6 +25,7 @@ import { BufferPool } from '../../src/pool/pool.js';
 import type { PacketBuffer } from '../../src/pool/pool.js';
 import { formatIpv4 } from '../../src/wire/ipv4.js';
 import { formatIpv6, parseIpv6 } from '../../src/wire/ipv6.js';
+import { collectUncaught } from '../helpers/uncaught.js';
 
 // ---------------------------------------------------------------------------
 // Helpers
@@ -515,21 +516,14 @@ describe('io/udp-batch', function () {
         8,
       );
       // Mocha fails the running test on an uncaught exception: stand in for its listeners meanwhile.
-      const mochaListeners = process.listeners('uncaughtException');
-      process.removeAllListeners('uncaughtException');
-      const uncaught: unknown[] = [];
-      process.on('uncaughtException', (error) => uncaught.push(error));
-      try {
+      const uncaught = await collectUncaught(async () => {
         for (const round of [0, 1]) {
           sender.queue(datagram(10 * round, 68, 12), 0, 68, LOOPBACK4, 0, t.port);
           sender.queue(datagram(10 * round + 1, 68, 12), 0, 68, LOOPBACK4, 0, t.port);
           sender.flush();
           await waitFor(`round ${round}`, () => seen.length === 2 * (round + 1));
         }
-      } finally {
-        process.removeAllListeners('uncaughtException');
-        for (const listener of mochaListeners) process.on('uncaughtException', listener);
-      }
+      });
       expect(uncaught).to.have.length(1);
       expect((uncaught[0] as Error).message).to.equal('thrown by onBatch');
       expect(seen).to.deep.equal([0, 1, 10, 11]);
