@@ -85,38 +85,26 @@ function parseArguments(argv: string[]): Parameters {
     }
     return n;
   };
+  /** The numeric flags: the parameter each sets, its range, and whether it is a whole number. */
+  const NUMBERS: Record<string, [keyof Parameters, number, number, boolean]> = {
+    '--seconds': ['seconds', 0.2, 600, false],
+    '--rounds': ['rounds', 1, 100, true],
+    '--batch': ['batch', 1, 1024, true],
+    '--rate': ['rate', 0, 100_000_000, false],
+    '--probes': ['probes', 10, 1_000_000, true],
+    '--probe-rate': ['probeRate', 1, 100_000, false],
+    '--loaded-interval-us': ['loadedIntervalUs', 0, 1_000_000, true],
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = argv[i + 1];
+    if (Object.hasOwn(NUMBERS, flag)) {
+      const [field, min, max, integer] = NUMBERS[flag]!;
+      (p as unknown as Record<string, number>)[field] = number(flag, value, min, max, integer);
+      i++;
+      continue;
+    }
     switch (flag) {
-      case '--seconds':
-        p.seconds = number(flag, value, 0.2, 600, false);
-        i++;
-        break;
-      case '--rounds':
-        p.rounds = number(flag, value, 1, 100, true);
-        i++;
-        break;
-      case '--batch':
-        p.batch = number(flag, value, 1, 1024, true);
-        i++;
-        break;
-      case '--rate':
-        p.rate = number(flag, value, 0, 100_000_000, false);
-        i++;
-        break;
-      case '--probes':
-        p.probes = number(flag, value, 10, 1_000_000, true);
-        i++;
-        break;
-      case '--probe-rate':
-        p.probeRate = number(flag, value, 1, 100_000, false);
-        i++;
-        break;
-      case '--loaded-interval-us':
-        p.loadedIntervalUs = number(flag, value, 0, 1_000_000, true);
-        i++;
-        break;
       case '--generator':
         if (value !== 'packet' && value !== 'udp') throw new BenchError(`--generator: packet or udp, got ${JSON.stringify(value ?? '')}`);
         p.generator = value;
