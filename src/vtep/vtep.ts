@@ -35,7 +35,7 @@ import { BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
 import { BufferPool, type BufferPoolOptions, type PacketBuffer } from '../pool/index.js';
 import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js';
 import { flowHash, hashToPort } from '../wire/flowhash.js';
-import { IpProtocol, Ipv4Fields, encodeIpv4, parseIpv4, readIpv4 } from '../wire/ipv4.js';
+import { IpProtocol, Ipv4Fields, encodeIpv4, parseIpv4, readIpv4, readIpv4Address } from '../wire/ipv4.js';
 import { encodeIpv6, parseIpv6 } from '../wire/ipv6.js';
 import { TOO_BIG_MAX_FRAME, writeTooBig } from '../wire/icmp.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter, type PcapSink } from '../wire/pcap.js';
@@ -267,6 +267,8 @@ export class Vtep implements VtepApi {
   readonly sad = new SaDatabase();
   private readonly outboundSas = new Map<string, SecurityAssociation>();
   private readonly inboundSources = new Set<string>();
+  /** The same IPv4 addresses as numbers, for the batched socket's byte addresses (no text per datagram). */
+  private readonly inboundIpv4 = new Set<number>();
   private readonly saInputs = new Map<number, SaConfigInput>();
   private raw: RawEspTransport | undefined;
   private readonly ipv4Fields = new Ipv4Fields();
@@ -400,7 +402,7 @@ export class Vtep implements VtepApi {
         transport!.onMessage((message, address) => {
           if (this.inboundSources.size !== 0 && this.inboundSources.has(address)) {
             // An SA protects this peer: plaintext tunnel packets from it are refused, as an xfrm policy would.
-            this.countEspRequired(u, message);
+            this.countEspRequired(u, message, 0, message.length);
             return;
           }
           this.receive(u, message, 0, message.length, address, null, 0);
@@ -714,11 +716,16 @@ export class Vtep implements VtepApi {
     const locals = new Set([...this.links.values()].map((l) => l.config.local));
     this.outboundSas.clear();
     this.inboundSources.clear();
+    this.inboundIpv4.clear();
     for (const config of this.saInputs.values()) {
       const sa = this.sad.get(config.spi);
       if (sa === undefined) continue;
       if (locals.has(config.src)) this.outboundSas.set(config.dst, sa);
-      else this.inboundSources.add(config.src);
+      else {
+        this.inboundSources.add(config.src);
+        // The engine's SAs are IPv4 (xfrmStateAdd refuses others).
+        this.inboundIpv4.add(parseIpv4(config.src));
+      }
     }
     this.refreshCapacities();
   }
@@ -1021,17 +1028,15 @@ export class Vtep implements VtepApi {
   /** A datagram at an underlay socket: tunnel header, link by VNI, learn, deliver. */
   /** A batch from the addon's socket: each datagram in a pool buffer, its source in `sources` (16 bytes each). */
   private receiveBatch(underlay: Underlay, buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
-    const espPolicy = this.inboundSources.size !== 0;
+    // An SA protects some peers: plaintext tunnel packets from them are refused (IPv4 SAs only, so IPv4 sockets only).
+    const espPolicy = this.inboundIpv4.size !== 0 && underlay.family === 4;
     // Frames for the ports are gathered and written per link in one call (one writev-like batch to the TAP).
     this.gathering = true;
     for (let i = 0; i < count; i++) {
       const buf = buffers[i]!;
-      if (espPolicy) {
-        const text = this.sourceText(sources, i * 16, underlay.family);
-        if (this.inboundSources.has(text)) {
-          this.countEspRequired(underlay, buf.bytes.subarray(buf.offset, buf.offset + buf.length));
-          continue;
-        }
+      if (espPolicy && this.inboundIpv4.has(readIpv4Address(sources, i * 16))) {
+        this.countEspRequired(underlay, buf.bytes, buf.offset, buf.offset + buf.length);
+        continue;
       }
       this.receive(underlay, buf.bytes, buf.offset, buf.offset + buf.length, '', sources, i * 16);
     }
@@ -1210,8 +1215,9 @@ export class Vtep implements VtepApi {
     this.espDrops.set('no-link-for-port', (this.espDrops.get('no-link-for-port') ?? 0) + 1);
   }
 
-  private countEspRequired(underlay: Underlay, message: Uint8Array): void {
-    const vni = message.length >= 8 ? (message[4]! << 16) | (message[5]! << 8) | message[6]! : -1;
+  private countEspRequired(underlay: Underlay, message: Uint8Array, start: number, end: number): void {
+    // The VNI is in bytes 4..6 of both headers (RFC 7348 5, RFC 8926 3.4).
+    const vni = end - start >= 8 ? (message[start + 4]! << 16) | (message[start + 5]! << 8) | message[start + 6]! : -1;
     const link = underlay.links.get(vni);
     if (link !== undefined) link.counters.rxDrops[DROP['esp-required']]!++;
     else underlay.badHeader++;

@@ -1,0 +1,56 @@
+/** Once a peer has an inbound SA, plaintext tunnel packets from it are refused ('esp-required'), on both underlays. */
+import { expect } from 'chai';
+import { Vtep } from '../../src/vtep/vtep.js';
+import type { MemoryPort } from '../../src/vtep/ports.js';
+import { rawSocketMissing } from '../../src/io/raw.js';
+import { isBatchUdpAvailable } from '../../src/io/udp-batch.js';
+import { EtherType, MAC_BROADCAST, encodeEthernet, parseMac } from '../../src/wire/ethernet.js';
+
+function frame(): Uint8Array {
+  const bytes = new Uint8Array(64).fill(0x33);
+  encodeEthernet({ destination: MAC_BROADCAST, source: parseMac('02:00:00:00:00:0a'), etherType: EtherType.IPV4 }, bytes, 0);
+  return bytes;
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!condition()) throw new Error(`timed out waiting for ${what}`);
+}
+
+for (const underlay of ['batch', 'dgram'] as const) {
+  describe(`vtep: ESP required from peers with an inbound SA (${underlay} underlay)`, () => {
+    let a: Vtep;
+    let b: Vtep;
+
+    before(function () {
+      if (rawSocketMissing(4) || (underlay === 'batch' && !isBatchUdpAvailable())) this.skip();
+    });
+
+    beforeEach(async () => {
+      a = new Vtep({ underlay });
+      b = new Vtep({ underlay });
+      const dstport = 20000 + Math.floor(Math.random() * 20000);
+      await a.addLink({ name: 'va', type: 'vxlan', vni: 100, dstport, local: '127.0.0.1', remote: '127.0.0.2', port: 'memory' });
+      await b.addLink({ name: 'vb', type: 'vxlan', vni: 100, dstport, local: '127.0.0.2', remote: '127.0.0.1', port: 'memory' });
+      await a.setLink('va', { up: true });
+      await b.setLink('vb', { up: true });
+    });
+    afterEach(async () => {
+      await a.close();
+      await b.close();
+    });
+
+    it('delivers plaintext while B has no SA from A, and refuses it (counted) once it has one', async () => {
+      const portA = a.portOf('va') as MemoryPort;
+      const portB = b.portOf('vb') as MemoryPort;
+      portA.inject(frame());
+      await until(() => portB.delivered.length === 1, 'the plaintext frame at B');
+
+      // An SA from A to B on B: A's traffic must now come as ESP (A itself still sends plaintext).
+      b.xfrmStateAdd({ src: '127.0.0.1', dst: '127.0.0.2', spi: 0x4242, mode: 'transport', aead: { name: 'rfc4106(gcm(aes))', key: '0x' + '11'.repeat(20), icvBits: 128 } });
+      portA.inject(frame(), frame());
+      await until(() => (b.showLinks({ name: 'vb', stats: true })[0]!.stats!.rxDrops!['esp-required'] ?? 0) === 2, 'two esp-required drops at B');
+      expect(portB.delivered).to.have.length(1);
+    });
+  });
+}
