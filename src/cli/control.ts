@@ -439,7 +439,13 @@ export class ControlServer {
   startCapture(args: CaptureStartArgs): { id: number; file: string } {
     const capture = this.api.capture;
     if (typeof capture !== 'function') throw new ControlError('NOT_SUPPORTED', 'this engine has no packet capture');
-    if (this.captures.size >= MAX_CAPTURES) throw new ControlError('BUSY', `at most ${MAX_CAPTURES} captures at once; stop one (vtepkit capture show)`);
+    // Finished captures stay listed (for capture.stop's answer) but do not count; the oldest go when too many pile up.
+    const running = [...this.captures.values()].filter((entry) => entry.stop?.running === true).length;
+    if (running >= MAX_CAPTURES) throw new ControlError('BUSY', `at most ${MAX_CAPTURES} captures at once; stop one (vtepkit capture show)`);
+    for (const [id, entry] of this.captures) {
+      if (this.captures.size < 4 * MAX_CAPTURES) break;
+      if (entry.stop?.running !== true) this.captures.delete(id);
+    }
     let fd: number;
     try {
       fd = openSync(args.file, 'w', 0o600);
@@ -447,7 +453,6 @@ export class ControlServer {
       throw new ConfigError('UNREADABLE', 'args.file', `cannot create ${args.file}: ${(error as Error).message}`);
     }
     const id = ++this.captureIds;
-    let failed = '';
     const entry: CaptureEntry = { id, dev: args.dev, side: args.side, file: args.file, count: args.count, fd, stop: undefined, error: '' };
     const closeFile = (): void => {
       if (entry.fd >= 0) closeSync(entry.fd);
@@ -460,8 +465,7 @@ export class ControlServer {
           writeSync(entry.fd, bytes);
         } catch (error) {
           // A full disk or a removed file ends the capture, never the daemon.
-          failed = (error as Error).message;
-          entry.error = failed;
+          entry.error = (error as Error).message;
           entry.stop?.();
         }
       }, { count: args.count, onStop: closeFile });

@@ -200,6 +200,15 @@ describe('cli control: operations', () => {
       expect(await bad({ dev: 'vxlan100', file: join(dir, 'no', 'such', 'dir.pcap') })).to.deep.equal(['UNREADABLE', 'args.file']);
       const missing = (await client.request('capture.stop', { id: 999 }).catch((x: unknown) => x)) as ControlError;
       expect([missing.code, missing.field]).to.deep.equal(['NOT_FOUND', 'args.id']);
+
+      // Finished captures whose client never stopped them do not block new ones, and their rows are bounded.
+      for (let i = 0; i < 70; i++) await client.request('capture.start', { dev: 'vxlan100', file: join(dir, `f${i}.pcap`), count: 1 });
+      expect((await client.request('capture.show')) as unknown[]).to.have.length.at.most(64);
+      // At most 16 running at once.
+      api.capturesKeepRunning = true;
+      for (let i = 0; i < 16; i++) await client.request('capture.start', { dev: 'vxlan100', file: join(dir, `r${i}.pcap`) });
+      const busy = (await client.request('capture.start', { dev: 'vxlan100', file: join(dir, 'r16.pcap') }).catch((x: unknown) => x)) as ControlError;
+      expect(busy.code).to.equal('BUSY');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -155,6 +155,8 @@ export class FakeApi implements VtepApi {
     this.record('xfrmDrops');
     return this.canned('xfrmDrops', { 'unknown-spi': 2 });
   }
+  /** Captures keep running until stopped (otherwise they stop at once, as if their count were reached). */
+  capturesKeepRunning = false;
   /** A capture that writes a pcap header and one fake 4-byte packet record, then stops as if its count were reached. */
   capture(name: string, side: 'tap' | 'underlay', sink: (bytes: Uint8Array) => void, options: { count?: number; onStop?: () => void } = {}): (() => void) & { readonly packets: number; readonly running: boolean } {
     this.record('capture', name, side, options.count);
@@ -165,7 +167,8 @@ export class FakeApi implements VtepApi {
       stopped = true;
       options.onStop?.();
     };
-    return Object.defineProperties(stop, { packets: { get: () => 1 }, running: { get: () => false } }) as (() => void) & { readonly packets: number; readonly running: boolean };
+    const keepsRunning = this.capturesKeepRunning;
+    return Object.defineProperties(stop, { packets: { get: () => 1 }, running: { get: () => keepsRunning && !stopped } }) as (() => void) & { readonly packets: number; readonly running: boolean };
   }
   async apply(document: VtepDocument): Promise<void> {
     await this.wait();
