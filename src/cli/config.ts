@@ -20,6 +20,7 @@ import type { GeneveOptionConfig, LinkChange, LinkConfig, NeighbourConfig, SaCon
 import { formatMac, parseMac } from '../wire/ethernet.js';
 import { parseIpv4 } from '../wire/ipv4.js';
 import { parseIpv6 } from '../wire/ipv6.js';
+import { describe } from '../fdb/errors.js';
 
 // ---------------------------------------------------------------------------
 // The error
@@ -187,14 +188,8 @@ export function isHexKey(text: string): boolean {
   return /^0x([0-9a-fA-F]{2})+$/.test(text);
 }
 
-/** A short, safe rendering of any value for messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
-}
+/** A short, safe rendering of any value for messages (the FDB's, shared). */
+export { describe };
 
 /** The allowed word nearest to `word` (by edit distance), if it is close enough to be a typo. */
 export function nearest(word: string, allowed: readonly string[]): string | undefined {
