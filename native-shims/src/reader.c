@@ -8,15 +8,7 @@
 
 #include "shim.h"
 
-static napi_value throw_arg(napi_env env, const char* message) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG", message);
-  return NULL;
-}
 
-static napi_value throw_errno(napi_env env, int err, const char* syscall) {
-  napi_throw(env, vtepkit_errno_error(env, err, syscall, NULL));
-  return NULL;
-}
 
 int vtepkit_get_typed(napi_env env, napi_value value, napi_typedarray_type type, void** data, size_t* length) {
   bool is_typed = false;
@@ -155,7 +147,7 @@ napi_value reader_start(reader_core_t* r, napi_value views, napi_value callback,
   int rc = uv_poll_init(loop, &r->poll, r->fd);
   if (rc < 0) {
     reader_free(r);
-    return throw_errno(env, -rc, "uv_poll_init");
+    return throw_errno(env, -rc, "uv_poll_init", NULL);
   }
   r->poll.data = r;
   /* From here on the handle exists: failures go through reader_begin_close. */
@@ -181,7 +173,7 @@ napi_value reader_start(reader_core_t* r, napi_value views, napi_value callback,
   rc = uv_poll_start(&r->poll, UV_READABLE, on_poll);
   if (rc < 0) {
     reader_begin_close(r);
-    return throw_errno(env, -rc, "uv_poll_start");
+    return throw_errno(env, -rc, "uv_poll_start", NULL);
   }
   return external;
 }
@@ -213,17 +205,13 @@ void reader_stop(reader_core_t* r) {
 }
 
 napi_value reader_close_call(napi_env env, napi_callback_info info, const char* usage) {
-  size_t argc = 1;
-  napi_value argv[1];
+  GET_ARGS(1);
   void* data = NULL;
   napi_valuetype type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
-      napi_get_value_external(env, argv[0], &data) != napi_ok || data == NULL) {
+  if (napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external || napi_get_value_external(env, argv[0], &data) != napi_ok ||
+      data == NULL) {
     return throw_arg(env, usage);
   }
   reader_begin_close((reader_core_t*)data);
-  napi_value undefined;
-  napi_get_undefined(env, &undefined);
-  return undefined;
+  return make_undefined(env);
 }

@@ -103,30 +103,13 @@ napi_value vtepkit_errno_error(napi_env env, int err, const char* syscall, const
   return make_errno_error(env, err, syscall, what);
 }
 
-static napi_value throw_errno(napi_env env, int err, const char* syscall, const char* what) {
-  napi_throw(env, make_errno_error(env, err, syscall, what));
-  return NULL;
-}
 
-/* Argument errors are programming errors in the TypeScript wrapper: TypeError with code ERR_INVALID_ARG. */
-static napi_value throw_arg(napi_env env, const char* message) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG", message);
-  return NULL;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Argument helpers                                                          */
 /* ------------------------------------------------------------------------- */
 
-#define GET_ARGS(n)                                                                  \
-  size_t argc = (n);                                                                 \
-  napi_value argv[(n) > 0 ? (n) : 1];                                                \
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
-  if (argc < (n)) return throw_arg(env, "missing arguments");
 
-static int get_int32(napi_env env, napi_value value, int32_t* out) {
-  return napi_get_value_int32(env, value, out) == napi_ok;
-}
 
 static int get_bool(napi_env env, napi_value value, bool* out) {
   return napi_get_value_bool(env, value, out) == napi_ok;
@@ -153,17 +136,7 @@ static int get_int32_array(napi_env env, napi_value value, int32_t** data, size_
   return vtepkit_get_typed(env, value, napi_int32_array, (void**)data, length);
 }
 
-static napi_value make_int32(napi_env env, int32_t value) {
-  napi_value result;
-  napi_create_int32(env, value, &result);
-  return result;
-}
 
-static napi_value make_undefined(napi_env env) {
-  napi_value result;
-  napi_get_undefined(env, &result);
-  return result;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Device: open, persist, close                                              */

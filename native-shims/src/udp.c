@@ -86,26 +86,9 @@ typedef union {
 /* Errors and arguments                                                      */
 /* ------------------------------------------------------------------------- */
 
-static napi_value throw_errno(napi_env env, int err, const char* syscall, const char* what) {
-  napi_throw(env, vtepkit_errno_error(env, err, syscall, what));
-  return NULL;
-}
 
-/* Argument errors are programming errors in the TypeScript wrapper: TypeError with code ERR_INVALID_ARG. */
-static napi_value throw_arg(napi_env env, const char* message) {
-  napi_throw_type_error(env, "ERR_INVALID_ARG", message);
-  return NULL;
-}
 
-#define GET_ARGS(n)                                                                  \
-  size_t argc = (n);                                                                 \
-  napi_value argv[(n)];                                                              \
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL; \
-  if (argc < (n)) return throw_arg(env, "missing arguments");
 
-static int get_int32(napi_env env, napi_value value, int32_t* out) {
-  return napi_get_value_int32(env, value, out) == napi_ok;
-}
 
 static int get_family(napi_env env, napi_value value, int* family) {
   int32_t f;
@@ -114,17 +97,7 @@ static int get_family(napi_env env, napi_value value, int* family) {
   return 1;
 }
 
-static napi_value make_int32(napi_env env, int32_t value) {
-  napi_value result;
-  napi_create_int32(env, value, &result);
-  return result;
-}
 
-static napi_value make_undefined(napi_env env) {
-  napi_value result;
-  napi_get_undefined(env, &result);
-  return result;
-}
 
 /* ------------------------------------------------------------------------- */
 /* Socket, options, bind, multicast                                          */
