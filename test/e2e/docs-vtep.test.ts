@@ -352,7 +352,7 @@ describe('e2e: docs/vtep.md, every walk-through run as written', function () {
 
     it('captures the underlay with vtepkit capture: the daemon writes a pcap tshark reads, pings inside VXLAN 100', () => {
       const out = nth(results, 'left', 3).stdout;
-      expect(out).to.match(/4 packets captured to \/.*underlay\.pcap/);
+      expect(out).to.match(/\d+ packets? captured to \/.*underlay\.pcap/);
       expect(out).to.match(/192\.0\.2\.1,10\.200\.0\.1\t192\.0\.2\.2,10\.200\.0\.2\t100\t8/);
       expect(out).to.match(/192\.0\.2\.2,10\.200\.0\.2\t192\.0\.2\.1,10\.200\.0\.1\t100\t0/);
     });
