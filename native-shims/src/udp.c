@@ -1,7 +1,7 @@
 /*
  * The batched UDP socket: what node:dgram cannot do cheaply, and nothing else.
  *
- *   udpSocket(family) -> fd                         socket(AF_INET | AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC)
+ *   udpSocket(family, protocol?) -> fd              socket(AF_INET | AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC), or SOCK_RAW of `protocol`
  *   udpSetOption(fd, name, value)                   setsockopt: "SO_REUSEADDR", "SO_RCVBUF", "SO_SNDBUF",
  *                                                   "IP_TTL", "IP_MULTICAST_TTL", "IP_MULTICAST_LOOP",
  *                                                   "IP_TOS", "IPV6_TCLASS", "SO_NO_CHECK", "UDP_NO_CHECK6_TX",
@@ -105,10 +105,16 @@ static int get_family(napi_env env, napi_value value, int* family) {
 
 /* udpSocket(family: 4 | 6) -> fd */
 static napi_value udp_socket(napi_env env, napi_callback_info info) {
-  GET_ARGS(1);
+  size_t argc = 2;
+  napi_value argv[2];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
   int family;
-  if (!get_family(env, argv[0], &family)) return throw_arg(env, "udpSocket(family) needs 4 or 6");
-  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int32_t protocol = 0;
+  if (argc < 1 || !get_family(env, argv[0], &family) || (argc >= 2 && (!get_int32(env, argv[1], &protocol) || protocol < 0 || protocol > 255))) {
+    return throw_arg(env, "udpSocket(family, protocol?) needs 4 or 6, and an IP protocol 1..255 for a raw socket");
+  }
+  /* protocol > 0: a raw socket of that IP protocol (ESP is 50), read and written in the same batches. */
+  int fd = socket(family, (protocol > 0 ? SOCK_RAW : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
   if (fd < 0) return throw_errno(env, errno, "socket", family == AF_INET ? "AF_INET" : "AF_INET6");
   return make_int32(env, fd);
 }
@@ -360,7 +366,8 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
         return throw_arg(env, "udpSendBatch: offsets[i] + lengths[i] is outside views[i]");
       }
       int32_t port = ports_16 ? ((uint16_t*)ports)[i] : ((int32_t*)ports)[i];
-      if (port < 1 || port > 65535) return throw_arg(env, "udpSendBatch: ports[i] must be in 1..65535");
+      /* 0 for a raw socket (the kernel ignores it); a UDP socket refuses it per datagram. */
+      if (port < 0 || port > 65535) return throw_arg(env, "udpSendBatch: ports[i] must be in 0..65535");
       socklen_t name_length = 0;
       make_address(family, addresses + (size_t)i * ADDRESS_BYTES, ADDRESS_BYTES, port, 0, &names[k], &name_length);
       iovs[k].iov_base = (uint8_t*)data + offset;

@@ -88,7 +88,8 @@ export type UdpReaderHandle = { readonly __udpReader: unique symbol };
  */
 export interface UdpAddon {
   /** socket(AF_INET | AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC). */
-  udpSocket(family: 4 | 6): number;
+  /** A UDP socket, or with `protocol` a raw socket of that IP protocol. */
+  udpSocket(family: 4 | 6, protocol?: number): number;
   udpSetOption(fd: number, name: UdpSocketOption, value: number): void;
   udpGetOption(fd: number, name: UdpSocketOption): number;
   udpBind(fd: number, family: 4 | 6, address: Uint8Array, port: number, scopeId: number): void;
@@ -246,11 +247,17 @@ export interface BatchUdpOptions extends UdpTransportOptions {
   tos?: number;
   /** Send without a UDP checksum (SO_NO_CHECK over IPv4; UDP_NO_CHECK6_TX over IPv6, RFC 6935). Default false. */
   noChecksum?: boolean;
+  /**
+   * A raw socket of this IP protocol instead of UDP (50: ESP, as `ip xfrm` sends
+   * it). It binds no port (`port` must be 0 or absent; `address` optional), sends
+   * with port 0 and, over IPv4, receives whole IP packets (header included).
+   */
+  protocol?: number;
 }
 
 const OPTION_NAMES: readonly string[] = [
   'port', 'address', 'family', 'group', 'multicastInterface', 'multicastTtl', 'multicastLoopback', 'ttl',
-  'receiveBufferSize', 'sendBufferSize', 'reuseAddr', 'sendQueueSize', 'tos', 'noChecksum',
+  'receiveBufferSize', 'sendBufferSize', 'reuseAddr', 'sendQueueSize', 'tos', 'noChecksum', 'protocol',
 ];
 
 function badOption(field: string, message: string): BatchUdpError {
@@ -404,8 +411,12 @@ export class BatchUdpTransport {
   private readonly txStatus = new Int32Array(4);
   private txCount = 0;
 
-  private constructor(native: UdpAddon, fd: number, family: 4 | 6, port: number, sendQueueSize: number) {
+  /** The lowest destination port `queue` accepts: 1 for UDP, 0 for a raw socket (which has none). */
+  private readonly minPort: number;
+
+  private constructor(native: UdpAddon, fd: number, family: 4 | 6, port: number, sendQueueSize: number, raw: boolean) {
     this.native = native;
+    this.minPort = raw ? 0 : 1;
     this.fdValue = fd;
     this.family = family;
     this.port = port;
@@ -430,7 +441,8 @@ export class BatchUdpTransport {
     for (const key of Object.keys(options)) {
       if (!OPTION_NAMES.includes(key)) throw badOption(key, `unknown option ${key}; allowed: ${OPTION_NAMES.join(', ')}`);
     }
-    const port = checkRange(options.port, 'port', 0, 65535);
+    const protocol = checkRange(options.protocol ?? 0, 'protocol', 0, 255);
+    const port = checkRange(options.port ?? (protocol !== 0 ? 0 : undefined), 'port', 0, protocol !== 0 ? 0 : 65535);
     const address = parseAddress(options.address, 'address');
     const group = parseAddress(options.group, 'group');
     const multicastInterface = parseAddress(options.multicastInterface, 'multicastInterface');
@@ -453,11 +465,12 @@ export class BatchUdpTransport {
     const sendQueueSize = checkRange(options.sendQueueSize ?? UDP_DEFAULT_SEND_QUEUE, 'sendQueueSize', 1, UDP_SEND_QUEUE_MAX);
     const tos = checkRange(options.tos ?? 0, 'tos', 0, 255);
     const noChecksum = checkBoolean(options.noChecksum, 'noChecksum', false);
+    if (protocol !== 0 && (group !== undefined || noChecksum)) throw badOption(group !== undefined ? 'group' : 'noChecksum', 'a raw socket (protocol) has no multicast group and no UDP checksum');
 
     const addon = native ?? loadAddon();
     let fd: number;
     try {
-      fd = addon.udpSocket(family);
+      fd = protocol === 0 ? addon.udpSocket(family) : addon.udpSocket(family, protocol);
     } catch (error) {
       throw syscallError(error, 'SOCKET', 'family', `creating an IPv${family} UDP socket`);
     }
@@ -494,7 +507,8 @@ export class BatchUdpTransport {
         field = 'address';
         scopeId = /^\d+$/.test(address.zone) ? Number(address.zone) : addon.getIfindex(address.zone);
       }
-      addon.udpBind(fd, family, bindAddress, port, scopeId);
+      // A raw socket without an address receives for every local address: no bind.
+      if (protocol === 0 || address !== undefined) addon.udpBind(fd, family, bindAddress, port, scopeId);
       if (group !== undefined) {
         step = 'MULTICAST';
         field = 'multicastTtl';
@@ -509,8 +523,8 @@ export class BatchUdpTransport {
         addon.udpAddMembership(fd, family, group.bytes, interfaceAddress, ifindex);
       }
       const local = new Uint8Array(16);
-      const boundPort = addon.udpLocalAddress(fd, local);
-      return new BatchUdpTransport(addon, fd, family, boundPort, sendQueueSize);
+      const boundPort = protocol === 0 ? addon.udpLocalAddress(fd, local) : 0;
+      return new BatchUdpTransport(addon, fd, family, boundPort, sendQueueSize, protocol !== 0);
     } catch (error) {
       try {
         addon.close(fd);
@@ -653,7 +667,7 @@ export class BatchUdpTransport {
     if (
       this.fdValue < 0 ||
       (offset | 0) !== offset || offset < 0 || (length | 0) !== length || length < 0 || offset + length > bytes.length ||
-      (port | 0) !== port || port < 1 || port > 65535
+      (port | 0) !== port || port < this.minPort || port > 65535
     ) {
       this.counters.txInvalid++;
       return -1;
