@@ -270,7 +270,12 @@ export class Vtep implements VtepApi {
   /** The same IPv4 addresses as numbers, for the batched socket's byte addresses (no text per datagram). */
   private readonly inboundIpv4 = new Set<number>();
   private readonly saInputs = new Map<number, SaConfigInput>();
+  /** ESP on the wire: the addon's batched raw socket (sendmmsg/recvmmsg) when built, else the raw-socket package. */
+  private espBatch: BatchUdpTransport | undefined;
   private raw: RawEspTransport | undefined;
+  /** Sealed packets queued on espBatch, released once it has flushed (the kernel copies them then). */
+  private readonly espQueued: PacketBuffer[] = [];
+  private espQueuedCount = 0;
   private readonly ipv4Fields = new Ipv4Fields();
   private readonly udpFields = new UdpFields();
   /** Received ESP packets dropped, by reason (bad-icv, replay, unknown-spi, …). */
@@ -317,7 +322,7 @@ export class Vtep implements VtepApi {
     if (config.srcport !== undefined) throw new VtepError('NOT_SUPPORTED', 'srcport', 'srcport: the UDP underlay sends from its bound port (dstport), as one socket per port; per-flow source ports are not supported (docs/vtep.md)');
     if (config.udpChecksum !== undefined) check(typeof config.udpChecksum === 'boolean', 'udpChecksum', 'udpChecksum must be true or false');
     const noChecksum = config.udpChecksum === false;
-    const useBatch = this.underlayKind === 'batch' || (this.underlayKind === 'auto' && isBatchUdpAvailable());
+    const useBatch = this.useBatchSocket();
     if (!useBatch && tos !== 0) throw new VtepError('NOT_SUPPORTED', 'tos', 'tos: node:dgram cannot set the outer TOS; it needs the addon\'s batched socket (npm run build:addon)');
     if (!useBatch && noChecksum) throw new VtepError('NOT_SUPPORTED', 'udpChecksum', 'noudpcsum: node:dgram always sends UDP checksums; it needs the addon\'s batched socket (npm run build:addon)');
     const gbp = config.gbp ?? false;
@@ -685,16 +690,31 @@ export class Vtep implements VtepApi {
       sa.close();
       throw new VtepError('NOT_SUPPORTED', 'xfrm', 'the engine protects the underlay with IPv4 transport-mode ESP over IP protocol 50 (ESP-in-UDP and tunnel mode are available from the esp module)');
     }
-    if (this.raw === undefined) {
+    if (this.raw === undefined && this.espBatch === undefined && this.useBatchSocket()) {
+      try {
+        const socket = BatchUdpTransport.open({ port: 0, family: 4, protocol: IpProtocol.ESP });
+        socket.start(
+          this.pool,
+          (buffers, sources, _ports, count) => this.receiveEspBatch(buffers, sources, count),
+          undefined,
+          () => this.countEspDrop('socket-error'),
+        );
+        this.espBatch = socket;
+      } catch (error) {
+        sa.close();
+        throw new VtepError('SYSTEM', 'xfrm', `cannot open the raw ESP socket (IP protocol 50; needs root or CAP_NET_RAW): ${(error as Error).message}`);
+      }
+    }
+    if (this.raw === undefined && this.espBatch === undefined) {
       const why = rawSocketMissing(4);
       if (why) {
         sa.close();
         throw new VtepError('SYSTEM', 'xfrm', why);
       }
       const raw = new RawEspTransport({ family: 4, sad: this.sad });
-      raw.on('packet', (view: FrameRef, _sa: SecurityAssociation, source: string) => this.receiveEsp(view, source));
-      raw.on('drop', (_status: number, reason: string) => this.espDrops.set(reason, (this.espDrops.get(reason) ?? 0) + 1));
-      raw.on('error', () => this.espDrops.set('socket-error', (this.espDrops.get('socket-error') ?? 0) + 1));
+      raw.on('packet', (view: FrameRef, _sa: SecurityAssociation, source: string) => this.receiveEsp(view, source, null, 0));
+      raw.on('drop', (_status: number, reason: string) => this.countEspDrop(reason));
+      raw.on('error', () => this.countEspDrop('socket-error'));
       this.raw = raw;
     }
     try {
@@ -843,6 +863,11 @@ export class Vtep implements VtepApi {
     }
   }
 
+  /** The addon's batched sockets (UDP, and raw ESP) rather than node:dgram / raw-socket. */
+  private useBatchSocket(): boolean {
+    return this.underlayKind === 'batch' || (this.underlayKind === 'auto' && isBatchUdpAvailable());
+  }
+
   /** The largest inner IP packet a tunnel carries unfragmented (see refreshCapacities). */
   private capacityOf(family: 4 | 6, headerLength: number, remote: string | undefined): number {
     const outerIp = family === 4 ? 20 : 40;
@@ -894,6 +919,7 @@ export class Vtep implements VtepApi {
     for (const name of [...this.links.keys()]) await this.deleteLink(name);
     for (const underlay of [...this.underlays.values()]) this.dropUnderlay(underlay);
     this.raw?.close();
+    this.espBatch?.close();
     for (const spi of [...this.saInputs.keys()]) this.sad.get(spi)?.close();
     this.fdb.close();
     this.closed = true;
@@ -956,7 +982,7 @@ export class Vtep implements VtepApi {
             }
             const sa = this.outboundSas.size === 0 ? undefined : this.outboundSas.get(this.remoteAddress(destination));
             if (sa !== undefined) {
-              this.sendEsp(link, sa, bytes, start, total, offset, length, fdb.destinationPort(destination), this.remoteAddress(destination));
+              this.sendEsp(link, sa, bytes, start, total, offset, length, destination);
             } else if (batch !== undefined ? this.queueBatch(batch, bytes, start, total, destination, kind) : transport!.send(bytes, start, total, fdb.destinationPort(destination), this.remoteAddress(destination))) {
               counters.txPackets++;
               counters.txBytes += length;
@@ -973,6 +999,7 @@ export class Vtep implements VtepApi {
       }
       if (batch === undefined) this.pool.release(buf);
     }
+    this.flushEsp();
     if (batch !== undefined) {
       // One sendmmsg for the whole batch, then the buffers go back (the kernel has copied them).
       batch.flush();
@@ -1167,8 +1194,9 @@ export class Vtep implements VtepApi {
    * place), sealed in transport mode, sent as IP protocol 50. The buffer goes back
    * to the pool when the send completes.
    */
-  private sendEsp(link: Link, sa: SecurityAssociation, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, port: number, address: string): void {
+  private sendEsp(link: Link, sa: SecurityAssociation, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, destination: number): void {
     const counters = link.counters;
+    const port = this.fdb.destinationPort(destination);
     const out = this.pool.acquire();
     if (out === null) {
       counters.txDrops[DROP['no-buffer']]!++;
@@ -1183,36 +1211,80 @@ export class Vtep implements VtepApi {
     const status = sa.sealPayload(out, IpProtocol.UDP);
     if (status !== EspStatus.OK) {
       counters.txDrops[DROP['esp-seal']]!++;
-      this.espDrops.set(`seal-${espStatusName(status)}`, (this.espDrops.get(`seal-${espStatusName(status)}`) ?? 0) + 1);
+      this.countEspDrop(`seal-${espStatusName(status)}`);
       this.pool.release(out);
+      return;
+    }
+    const espBatch = this.espBatch;
+    if (espBatch !== undefined) {
+      // Queued: one sendmmsg for the batch at the end of transmit(), then the buffers go back.
+      if (espBatch.queueIpv4(out.bytes, out.offset, out.length, this.fdb.destinationIpv4(destination), 0)) {
+        this.espQueued[this.espQueuedCount++] = out;
+        counters.txPackets++;
+        counters.txBytes += frameLength;
+      } else {
+        counters.txDrops[DROP['tx-error']]!++;
+        this.pool.release(out);
+      }
       return;
     }
     counters.txPackets++;
     counters.txBytes += frameLength;
-    this.raw!.sendView(out, address, (error) => {
+    this.raw!.sendView(out, this.remoteAddress(destination), (error) => {
       if (error !== null) counters.txDrops[DROP['tx-error']]!++;
       this.pool.release(out);
     });
   }
 
+  /** Sends the ESP packets queued during a transmit batch and gives their buffers back. */
+  private flushEsp(): void {
+    const count = this.espQueuedCount;
+    if (count === 0) return;
+    this.espBatch!.flush();
+    this.pool.releaseBatch(this.espQueued, count);
+    this.espQueuedCount = 0;
+  }
+
+  /** A batch from the raw ESP socket: whole IPv4 packets, opened in place, then delivered as tunnel packets. */
+  private receiveEspBatch(buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
+    const sad = this.sad;
+    this.gathering = true;
+    for (let i = 0; i < count; i++) {
+      const buf = buffers[i]!;
+      const status = sad.openBuffer(buf);
+      if (status !== EspStatus.OK) {
+        this.countEspDrop(espStatusName(status));
+        continue;
+      }
+      this.receiveEsp(buf, '', sources, i * 16);
+    }
+    this.gathering = false;
+    this.flushGathered();
+    this.pool.releaseBatch(buffers, count);
+  }
+
+  private countEspDrop(reason: string): void {
+    this.espDrops.set(reason, (this.espDrops.get(reason) ?? 0) + 1);
+  }
+
   /** An opened ESP packet (transport mode: the original IPv4 + UDP + tunnel packet). */
-  private receiveEsp(view: FrameRef, source: string): void {
+  private receiveEsp(view: FrameRef, source: string, sources: Uint8Array | null, sourceOffset: number): void {
     const bytes = view.bytes;
     const end = view.offset + view.length;
     const ip = this.ipv4Fields;
     const udp = this.udpFields;
     if (readIpv4(bytes, view.offset, end, 0, ip) !== 0 || ip.protocol !== IpProtocol.UDP || readUdp(bytes, view.offset + ip.headerLength, end, udp) !== 0) {
-      this.espDrops.set('not-udp-inside', (this.espDrops.get('not-udp-inside') ?? 0) + 1);
+      this.countEspDrop('not-udp-inside');
       return;
     }
     const udpOffset = view.offset + ip.headerLength;
     for (const underlay of this.underlays.values()) {
       if ((underlay.batch ?? underlay.transport!).port === udp.destinationPort) {
-        this.receive(underlay, bytes, udpOffset + 8, udpOffset + udp.length, source, null, 0);
+        this.receive(underlay, bytes, udpOffset + 8, udpOffset + udp.length, source, sources, sourceOffset);
         return;
       }
     }
-    this.espDrops.set('no-link-for-port', (this.espDrops.get('no-link-for-port') ?? 0) + 1);
+    this.countEspDrop('no-link-for-port');
   }
 
   private countEspRequired(underlay: Underlay, message: Uint8Array, start: number, end: number): void {

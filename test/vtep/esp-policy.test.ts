@@ -1,4 +1,4 @@
-/** Once a peer has an inbound SA, plaintext tunnel packets from it are refused ('esp-required'), on both underlays. */
+/** ESP on the engine's underlay, on both underlays (the addon's batched raw socket, and raw-socket with node:dgram): frames sealed both ways; plaintext refused ('esp-required') from a peer with an inbound SA. */
 import { expect } from 'chai';
 import { Vtep } from '../../src/vtep/vtep.js';
 import type { MemoryPort } from '../../src/vtep/ports.js';
@@ -38,6 +38,22 @@ for (const underlay of ['batch', 'dgram'] as const) {
     afterEach(async () => {
       await a.close();
       await b.close();
+    });
+
+    it('carries frames sealed in ESP (raw IP protocol 50 on loopback), counted by both SAs', async () => {
+      // One direction: on loopback every raw ESP socket of the host sees every packet, so A also
+      // reads what it sends; the counters of B's SA are B's alone.
+      const sa = { src: '127.0.0.1', dst: '127.0.0.2', spi: 0x5001, mode: 'transport' as const, aead: { name: 'rfc4106(gcm(aes))', key: '0x' + '22'.repeat(20), icvBits: 128 } };
+      a.xfrmStateAdd(sa);
+      b.xfrmStateAdd(sa);
+      const portB = b.portOf('vb') as MemoryPort;
+      (a.portOf('va') as MemoryPort).inject(frame(), frame(), frame());
+      await until(() => portB.delivered.length === 3, 'three frames at B');
+      const stats = (v: Vtep): Record<string, unknown> => (v.xfrmStateShow().find((s) => s.spi === 0x5001)!.stats as { stats: Record<string, unknown> }).stats;
+      expect(stats(a)).to.deep.include({ sealed: 3 });
+      expect(stats(b)).to.deep.include({ opened: 3 });
+      expect(Buffer.from(portB.delivered[0]!).equals(Buffer.from(frame()))).to.equal(true);
+      expect(b.showLinks({ name: 'vb', stats: true })[0]!.stats!.rxPackets).to.equal(3);
     });
 
     it('delivers plaintext while B has no SA from A, and refuses it (counted) once it has one', async () => {
