@@ -15,6 +15,7 @@ export const MODE_NAMES = [
   'vtepkit-geneve',
   'vtepkit-vxlan-esp-gcm',
   'vtepkit-vxlan-esp-chacha',
+  'vtepkit-vxlan-esp-gcm-js',
 ] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
 
@@ -25,6 +26,7 @@ export const DESCRIPTIONS: Record<ModeName, string> = {
   'vtepkit-geneve': 'two vtepkit daemons, Geneve VNI 500 with one 4-byte option',
   'vtepkit-vxlan-esp-gcm': "vtepkit VXLAN in ESP transport mode, rfc4106(gcm(aes)) 128-bit key",
   'vtepkit-vxlan-esp-chacha': 'vtepkit VXLAN in ESP transport mode, rfc7539esp(chacha20,poly1305)',
+  'vtepkit-vxlan-esp-gcm-js': 'the same as esp-gcm, the daemons started with --esp-backend gcm-js',
 };
 
 export interface Host {
@@ -105,9 +107,9 @@ class Daemon {
     child.stderr!.on('data', (c: Buffer) => this.stderr.push(c.toString()));
   }
 
-  static async start(context: SetupContext, host: Host): Promise<Daemon> {
+  static async start(context: SetupContext, host: Host, daemonArgs: string[] = []): Promise<Daemon> {
     const socket = join(context.dir, `${host.ns}.sock`);
-    const child = context.lab.spawn(host.ns, process.execPath, [context.launcher, 'daemon', '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = context.lab.spawn(host.ns, process.execPath, [context.launcher, 'daemon', '--socket', socket, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     const daemon = new Daemon(context, host, child);
     const deadline = Date.now() + 15_000;
     while (!existsSync(socket)) {
@@ -135,9 +137,9 @@ function hex(bytes: number): string {
   return `0x${randomBytes(bytes).toString('hex')}`;
 }
 
-async function vtepkitPath(context: SetupContext, dev: string, linkWords: (self: Host, peer: Host) => string[][], sas?: string[][]): Promise<Path> {
+async function vtepkitPath(context: SetupContext, dev: string, linkWords: (self: Host, peer: Host) => string[][], sas?: string[][], daemonArgs: string[] = []): Promise<Path> {
   const { lab, a, b } = context;
-  const daemons = await Promise.all([Daemon.start(context, a), Daemon.start(context, b)]);
+  const daemons = await Promise.all([Daemon.start(context, a, daemonArgs), Daemon.start(context, b, daemonArgs)]);
   await Promise.all(
     daemons.map((daemon) => {
       const self = daemon.host;
@@ -232,15 +234,17 @@ export async function setUp(mode: ModeName, context: SetupContext): Promise<Path
         ],
       ]);
     case 'vtepkit-vxlan-esp-gcm':
+    case 'vtepkit-vxlan-esp-gcm-js':
     case 'vtepkit-vxlan-esp-chacha': {
       // docs/vtep.md walk-through 6: the link first (an SA whose src is the
       // link's local address is outbound), then both SAs on both hosts.
-      const [algorithm, keyBytes] = mode === 'vtepkit-vxlan-esp-gcm' ? ['rfc4106(gcm(aes))', 20] : ['rfc7539esp(chacha20,poly1305)', 36];
+      const [algorithm, keyBytes] = mode === 'vtepkit-vxlan-esp-chacha' ? ['rfc7539esp(chacha20,poly1305)', 36] : ['rfc4106(gcm(aes))', 20];
       return vtepkitPath(
         context,
         'vxlan100',
         (self, peer) => [['link', 'add', 'vxlan100', 'type', 'vxlan', 'id', VNI_VXLAN, 'dstport', '4789', 'local', self.underlay, 'remote', peer.underlay]],
         securityAssociations(a, b, algorithm, keyBytes),
+        mode === 'vtepkit-vxlan-esp-gcm-js' ? ['--esp-backend', 'gcm-js'] : [],
       );
     }
   }

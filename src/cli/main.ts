@@ -43,17 +43,17 @@ function processIo(): MainIo {
 }
 
 /** The engine, loaded when the daemon starts (so that the other verbs never load it). */
-async function defaultCreateApi(): Promise<VtepApi> {
+async function defaultCreateApi(options: { espBackend?: 'node' | 'gcm-js' } = {}): Promise<VtepApi> {
   // A variable specifier: the engine is optional at build time of this file.
   const specifier = '../vtep/vtep.js';
-  let module: { Vtep?: new () => VtepApi };
+  let module: { Vtep?: new (options?: { espBackend?: 'node' | 'gcm-js' }) => VtepApi };
   try {
-    module = (await import(specifier)) as { Vtep?: new () => VtepApi };
+    module = (await import(specifier)) as { Vtep?: new (options?: { espBackend?: 'node' | 'gcm-js' }) => VtepApi };
   } catch (error) {
     throw new Error(`the vtepkit engine cannot be loaded (${specifier}): ${(error as Error).message}`);
   }
   if (typeof module.Vtep !== 'function') throw new Error(`${specifier} exports no Vtep class`);
-  return new module.Vtep();
+  return new module.Vtep(options);
 }
 
 async function version(): Promise<string> {
@@ -112,7 +112,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2), io: 
         return await demo(request.args.words, io);
       }
       case 'daemon':
-        return await runDaemon(socket, request.args.config, io, hooks);
+        return await runDaemon(socket, request.args.config, io, hooks, request.args.espBackend);
       case 'up': {
         const document = await readDocumentFile(request.args.file);
         await call({ op: 'apply', args: document }, socket, hooks, options, io);
@@ -210,10 +210,10 @@ async function call(request: ControlRequest, socket: string, hooks: MainHooks, o
   }
 }
 
-async function runDaemon(socket: string, config: string | undefined, io: MainIo, hooks: MainHooks): Promise<number> {
+async function runDaemon(socket: string, config: string | undefined, io: MainIo, hooks: MainHooks, espBackend?: 'node' | 'gcm-js'): Promise<number> {
   const daemon = await startDaemon({
     path: socket,
-    createApi: hooks.createApi ?? defaultCreateApi,
+    createApi: hooks.createApi ?? (() => defaultCreateApi(espBackend === undefined ? {} : { espBackend })),
     ...(config === undefined ? {} : { config }),
     onInternalError: (error, op) => print(io.stderr, `vtepkit daemon: internal error in ${op}: ${(error as Error)?.stack ?? String(error)}`),
   });

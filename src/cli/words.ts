@@ -81,7 +81,7 @@ export type HelpTopic = (typeof HELP_TOPICS)[number];
 /** Commands the `vtepkit` process runs itself rather than sending to the daemon. */
 export type LocalRequest =
   | { op: 'up'; args: { file: string } }
-  | { op: 'daemon'; args: { config?: string } }
+  | { op: 'daemon'; args: { config?: string; espBackend?: 'node' | 'gcm-js' } }
   | { op: 'demo'; args: { words: string[] } }
   | { op: 'help'; args: { topic?: HelpTopic } }
   | { op: 'version'; args: Empty }
@@ -1083,16 +1083,21 @@ function xfrmAddWord(w: Words, raw: Record<string, unknown>, word: string): void
 
 function parseDaemon(words: string[]): LocalRequest {
   const w = new Words(words, 'daemon', 'daemon');
-  const args: { config?: string } = {};
+  const args: { config?: string; espBackend?: 'node' | 'gcm-js' } = {};
   while (!w.done) {
     const word = w.next();
-    if (word === '--config' || word === '-c' || word === 'config') {
+    if (word === '--esp-backend') {
+      w.once('espBackend', word);
+      const value = w.value(word, 'node or gcm-js');
+      if (value !== 'node' && value !== 'gcm-js') throw new CliError('BAD_ARGUMENT', value, `argument "${value}" is wrong: --esp-backend must be node or gcm-js`, 'daemon');
+      args.espBackend = value;
+    } else if (word === '--config' || word === '-c' || word === 'config') {
       w.once('config', word);
       args.config = w.value(word, 'the vtep.json file to apply at start');
     } else if (word.startsWith('--config=') && word.length > '--config='.length) {
       w.once('config', '--config');
       args.config = word.slice('--config='.length);
-    } else throw w.unknown(word, ['--config', '--socket']);
+    } else throw w.unknown(word, ['--config', '--socket', '--esp-backend']);
   }
   return { op: 'daemon', args };
 }
@@ -1263,8 +1268,9 @@ Applies the whole set-up in FILE (JSON: { "version": 1, "links": [...], "up": [.
 "fdb": [...], "neighbours": [...], "xfrm": [...] }); "vtepkit dump" prints the running state as such a file.`,
   dump: `Usage: vtepkit dump
 Prints the running state as a document "vtepkit up" accepts.`,
-  daemon: `Usage: vtepkit [ --socket PATH ] daemon [ --config FILE ]
-Holds the state and serves the control socket (mode 0600) until SIGINT or SIGTERM.`,
+  daemon: `Usage: vtepkit [ --socket PATH ] daemon [ --config FILE ] [ --esp-backend { node | gcm-js } ]
+Holds the state and serves the control socket (mode 0600) until SIGINT or SIGTERM.
+--esp-backend gcm-js: AES-GCM SAs use vtepkit's faster JavaScript GCM (opt-in: see docs/esp.md).`,
   demo: `Usage: vtepkit demo
 Builds two network namespaces, runs a VTEP in each, pings across, prints the counters and cleans up.`,
 };

@@ -128,6 +128,12 @@ describe('cli words: iproute2 synonyms and forms', () => {
     });
   });
 
+  it('daemon --esp-backend node|gcm-js', () => {
+    expect(request('daemon --esp-backend gcm-js --config vtep.json')).to.deep.equal({ op: 'daemon', args: { espBackend: 'gcm-js', config: 'vtep.json' } });
+    expect(parseError('daemon --esp-backend openssl').code).to.equal('BAD_ARGUMENT');
+    expect(parseError('daemon --esp-backend node --esp-backend gcm-js').code).to.equal('DUPLICATE_ARGUMENT');
+  });
+
   it('capture: side, file, count, seconds; pmtud on link add', () => {
     expect(request('capture vxlan100 underlay file /tmp/u.pcap count 10 seconds 3')).to.deep.equal({ op: 'capture', args: { dev: 'vxlan100', side: 'underlay', file: '/tmp/u.pcap', count: 10, seconds: 3 } });
     expect(request('capture vxlan100 file x.pcap')).to.deep.equal({ op: 'capture', args: { dev: 'vxlan100', side: 'tap', file: 'x.pcap' } });

@@ -70,3 +70,38 @@ for (const underlay of ['batch', 'dgram'] as const) {
     });
   });
 }
+
+describe('vtep: espBackend gcm-js for the underlay AES-GCM SAs', () => {
+  before(function () {
+    if (rawSocketMissing(4)) this.skip();
+  });
+
+  it('AES-GCM SAs use gcm-js, ChaCha20 keeps node; frames cross sealed by one and opened by the other backend', async () => {
+    const a = new Vtep({ espBackend: 'gcm-js' });
+    const b = new Vtep();
+    try {
+      const dstport = 20000 + Math.floor(Math.random() * 20000);
+      await a.addLink({ name: 'va', type: 'vxlan', vni: 100, dstport, local: '127.0.0.1', remote: '127.0.0.2', port: 'memory' });
+      await b.addLink({ name: 'vb', type: 'vxlan', vni: 100, dstport, local: '127.0.0.2', remote: '127.0.0.1', port: 'memory' });
+      await a.setLink('va', { up: true });
+      await b.setLink('vb', { up: true });
+      const gcm = { src: '127.0.0.1', dst: '127.0.0.2', spi: 0x6001, mode: 'transport' as const, aead: { name: 'rfc4106(gcm(aes))', key: '0x' + '33'.repeat(20), icvBits: 128 } };
+      a.xfrmStateAdd(gcm);
+      b.xfrmStateAdd(gcm);
+      a.xfrmStateAdd({ src: '127.0.0.2', dst: '127.0.0.1', spi: 0x6002, mode: 'transport', aead: { name: 'rfc7539esp(chacha20,poly1305)', key: '0x' + '44'.repeat(36), icvBits: 128 } });
+      const backend = (v: Vtep, spi: number): unknown => (v.xfrmStateShow().find((s) => s.spi === spi)!.stats as { backend: string }).backend;
+      expect([backend(a, 0x6001), backend(b, 0x6001), backend(a, 0x6002)]).to.deep.equal(['gcm-js', 'node', 'node']);
+      const portB = b.portOf('vb') as MemoryPort;
+      (a.portOf('va') as MemoryPort).inject(frame(), frame());
+      await until(() => portB.delivered.length === 2, 'two frames at B');
+      expect(Buffer.from(portB.delivered[1]!).equals(Buffer.from(frame()))).to.equal(true);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('refuses another backend name', () => {
+    expect(() => new Vtep({ espBackend: 'openssl' as never })).to.throw(/espBackend must be node or gcm-js/);
+  });
+});
