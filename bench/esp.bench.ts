@@ -23,6 +23,7 @@ import { EspStatus } from '../src/esp/errors.js';
 import { SecurityAssociation } from '../src/esp/sa.js';
 import type { SecurityAssociationConfig } from '../src/esp/sa.js';
 import type { EspCryptoBackend } from '../src/esp/backend.js';
+import { isOpensslBackendAvailable, opensslBackendProblem } from '../src/esp/openssl-backend.js';
 import { quick, runPacketCases, type PacketCase, type PacketResult } from './harness.js';
 
 const BATCH = 64;
@@ -163,7 +164,9 @@ function bareGcmCases(): PacketCase[] {
   ];
 }
 
-const transport = (extra: Pick<SecurityAssociationConfig, 'algorithm' | 'key' | 'authKey'>, backend: 'node' | 'forge' | 'gcm-js'): SecurityAssociationConfig => ({ spi: 0x1000, ...extra, backend });
+const transport = (extra: Pick<SecurityAssociationConfig, 'algorithm' | 'key' | 'authKey'>, backend: 'openssl' | 'node' | 'forge' | 'gcm-js'): SecurityAssociationConfig => ({ spi: 0x1000, ...extra, backend });
+const openssl = isOpensslBackendAvailable();
+if (!openssl) console.log(`(the 'openssl' backend is unavailable: ${opensslBackendProblem()}; its rows are left out)`);
 
 /**
  * The protocol work alone: the same SA code with a backend whose cipher does nothing (no
@@ -180,6 +183,11 @@ nodeCases.push(sealCase('seal aes-gcm-128 protocol only (no-op cipher)', { spi: 
 nodeCases.push(openCase('open aes-gcm-128 protocol only (no-op cipher)', { spi: 0x1000, ...ALGORITHMS[0]!.config, backend: noCipher }));
 nodeCases.push(openCase('open aes-gcm-128 protocol only, replay window 64 (new SA / 4096 pkts)', { spi: 0x1000, ...ALGORITHMS[0]!.config, backend: noCipher }, true));
 for (const a of ALGORITHMS) {
+  // The default backend when the cipher addon is built: OpenSSL, one N-API call per packet.
+  if (openssl) {
+    nodeCases.push(sealCase(`seal ${a.name} openssl`, transport(a.config, 'openssl')));
+    nodeCases.push(openCase(`open ${a.name} openssl`, transport(a.config, 'openssl')));
+  }
   nodeCases.push(sealCase(`seal ${a.name} node`, transport(a.config, 'node')));
   nodeCases.push(openCase(`open ${a.name} node`, transport(a.config, 'node')));
   // The opt-in gcm-js backend (AES-GCM only): one ECB cipher per SA, GHASH in JavaScript.
@@ -212,5 +220,10 @@ const sealJs = find('seal aes-gcm-128 gcm-js');
 const openJs = find('open aes-gcm-128 gcm-js');
 console.log(`\naes-gcm-128 node:crypto: seal ${(seal / 1e3).toFixed(0)} k/s (${((seal / bareSeal) * 100).toFixed(0)}% of the bare cipher calls, ${(bareSeal / 1e3).toFixed(0)} k/s); open ${(open / 1e3).toFixed(0)} k/s (${((open / bareOpen) * 100).toFixed(0)}% of bare, ${(bareOpen / 1e3).toFixed(0)} k/s); target >= 300 k/s each`);
 console.log(`aes-gcm-128 gcm-js: seal ${(sealJs / 1e3).toFixed(0)} k/s (${(sealJs / seal).toFixed(1)}x node); open ${(openJs / 1e3).toFixed(0)} k/s (${(openJs / open).toFixed(1)}x node); target >= 300 k/s each`);
+if (openssl) {
+  const sealSsl = find('seal aes-gcm-128 openssl');
+  const openSsl = find('open aes-gcm-128 openssl');
+  console.log(`aes-gcm-128 openssl: seal ${(sealSsl / 1e3).toFixed(0)} k/s (${(sealSsl / seal).toFixed(1)}x node); open ${(openSsl / 1e3).toFixed(0)} k/s (${(openSsl / open).toFixed(1)}x node)`);
+}
 const jsonAt = process.argv.indexOf('--json');
 if (jsonAt > 0 && process.argv[jsonAt + 1]) writeFileSync(process.argv[jsonAt + 1]!, JSON.stringify(results, null, 2));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Builds the TAP addon, native-shims/build/Release/vtepkit_tap.node, with the
+ * Builds the TAP addon, native-shims/build/Release/vtepkit_tap.node (and the ESP cipher
+ * addon vtepkit_crypto.node next to it), with the
  * node-gyp that npm bundles (node-gyp 13 needs Node 22; npm 10/11's copy runs on Node 20).
  *
  * Run by npm's `install` script, or by hand: `node scripts/build-addon.mjs [--verbose]`.
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const shims = path.join(root, 'native-shims');
 const output = path.join(shims, 'build', 'Release', 'vtepkit_tap.node');
+const cryptoOutput = path.join(shims, 'build', 'Release', 'vtepkit_crypto.node');
 const required = process.env.VTEPKIT_REQUIRE_ADDON === '1';
 const verbose = required || process.argv.includes('--verbose');
 
@@ -116,3 +118,14 @@ try {
 }
 if (verbose) console.error(log.trimEnd());
 console.error(`vtepkit: built ${path.relative(root, output)}`);
+// The ESP backend 'openssl' (src/esp/openssl-backend.ts): optional on its own, since it needs
+// Node's OpenSSL symbols; without it ESP falls back to node:crypto.
+try {
+  createRequire(import.meta.url)(cryptoOutput);
+  console.error(`vtepkit: built ${path.relative(root, cryptoOutput)}`);
+} catch (error) {
+  console.error(
+    `vtepkit: warning: ${path.relative(root, cryptoOutput)} does not load (${error instanceof Error ? error.message : String(error)}); ESP uses node:crypto instead of the 'openssl' backend.`,
+  );
+  if (required) process.exit(1);
+}

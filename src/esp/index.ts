@@ -10,6 +10,7 @@ export { constantTimeEqual } from './backend.js';
 export type { EspCipher, EspCryptoBackend, EspKeys } from './backend.js';
 export { nodeBackend } from './node-backend.js';
 export { forgeBackend } from './forge-backend.js';
+export { CRYPTO_ADDON_PATH, isOpensslBackendAvailable, opensslBackend, opensslBackendProblem } from './openssl-backend.js';
 export { RANDOM_POOL_SIZE, RandomPool, sharedRandomPool } from './random.js';
 export type { RandomSource } from './random.js';
 export { REPLAY_WINDOW_DEFAULT, REPLAY_WINDOW_MAX, ReplayWindow } from './replay.js';

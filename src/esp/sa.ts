@@ -35,6 +35,7 @@ import { EspError, EspStats, EspStatus, badConfig, countEspStatus, describeValue
 import { forgeBackend } from './forge-backend.js';
 import { gcmJsBackend } from './gcm-backend.js';
 import { nodeBackend } from './node-backend.js';
+import { isOpensslBackendAvailable, opensslBackend, opensslBackendProblem } from './openssl-backend.js';
 import { sharedRandomPool } from './random.js';
 import type { RandomSource } from './random.js';
 import { REPLAY_WINDOW_DEFAULT, REPLAY_WINDOW_MAX, ReplayWindow } from './replay.js';
@@ -88,8 +89,12 @@ export interface SecurityAssociationConfig {
   /** RFC 3948 ESP-in-UDP (`encap espinudp SPORT DPORT 0.0.0.0`): true for 4500/4500. */
   udpEncapsulation?: boolean | { sourcePort?: number; destinationPort?: number };
   limits?: SaLimits;
-  /** 'node' (default), 'forge', 'gcm-js' (AES-GCM only, opt-in: see docs/esp.md), or a backend object. */
-  backend?: 'node' | 'forge' | 'gcm-js' | EspCryptoBackend;
+  /**
+   * 'openssl' (the default when vtepkit's cipher addon is built: OpenSSL with no object per
+   * packet), 'node' (node:crypto; the default without the addon), 'forge', 'gcm-js' (AES-GCM
+   * only, opt-in: see docs/esp.md), or a backend object.
+   */
+  backend?: 'openssl' | 'node' | 'forge' | 'gcm-js' | EspCryptoBackend;
   /** Source of CBC IV material; default a shared pool refilled 64 KiB at a time. */
   random?: RandomSource;
 }
@@ -192,11 +197,17 @@ function limitValue(limits: SaLimits, field: keyof SaLimits): number {
 }
 
 function resolveBackend(value: unknown): EspCryptoBackend {
-  if (value === undefined || value === 'node') return nodeBackend;
+  if (value === undefined) return isOpensslBackendAvailable() ? opensslBackend : nodeBackend;
+  if (value === 'openssl') {
+    const problem = opensslBackendProblem();
+    if (problem !== undefined) throw badConfig('backend', `'openssl' is unavailable: ${problem}; use 'node'`);
+    return opensslBackend;
+  }
+  if (value === 'node') return nodeBackend;
   if (value === 'forge') return forgeBackend;
   if (value === 'gcm-js') return gcmJsBackend;
   if (value !== null && typeof value === 'object' && typeof (value as EspCryptoBackend).createCipher === 'function') return value as EspCryptoBackend;
-  throw badConfig('backend', `must be 'node', 'forge', 'gcm-js' or an EspCryptoBackend object, got ${describeValue(value)}`);
+  throw badConfig('backend', `must be 'openssl', 'node', 'forge', 'gcm-js' or an EspCryptoBackend object, got ${describeValue(value)}`);
 }
 
 /** Maps a wire status from an IP/UDP reader to an ESP status. */

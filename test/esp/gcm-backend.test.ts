@@ -23,6 +23,7 @@ import { EspStatus } from '../../src/esp/errors.js';
 import { AesGcmJs, gcmJsBackend } from '../../src/esp/gcm-backend.js';
 import { ghash } from '../../src/esp/ghash.js';
 import { nodeBackend } from '../../src/esp/node-backend.js';
+import { isOpensslBackendAvailable } from '../../src/esp/openssl-backend.js';
 import { SecurityAssociation } from '../../src/esp/sa.js';
 import type { SecurityAssociationConfig } from '../../src/esp/sa.js';
 import { PUBLISHED_ESP_VECTORS, bytesOfHex, dataOf, expectEspError, hexOfBytes, inBuffer, ipv4, ipv4Udp, ipv6Udp, withTrailer } from './fixtures.js';
@@ -568,8 +569,9 @@ describe('esp/gcm-backend', () => {
       );
     });
 
-    it('node stays the default', () => {
-      expect(new SecurityAssociation({ spi: 0x100, algorithm: 'aes-gcm-128', key: `0x${'01'.repeat(20)}` }).backend).to.equal('node');
+    it('gcm-js is never the default (openssl when its addon is built, else node)', () => {
+      const expected = isOpensslBackendAvailable() ? 'openssl' : 'node';
+      expect(new SecurityAssociation({ spi: 0x100, algorithm: 'aes-gcm-128', key: `0x${'01'.repeat(20)}` }).backend).to.equal(expected);
     });
   });
 });

@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { EspError, EspStatus } from '../../src/esp/errors.js';
+import { isOpensslBackendAvailable } from '../../src/esp/openssl-backend.js';
 import { SecurityAssociation } from '../../src/esp/sa.js';
 import type { SaExpireEvent, SecurityAssociationConfig } from '../../src/esp/sa.js';
 import { BufferPool } from '../../src/pool/pool.js';
@@ -24,9 +25,19 @@ function configFor(c: (typeof ALGORITHM_CASES)[number], mode: 'transport' | 'tun
   };
 }
 
-/** Sealer and opener with different backends where possible (forge has no ChaCha20). */
-function pairs(c: (typeof ALGORITHM_CASES)[number]): ['node' | 'forge', 'node' | 'forge'][] {
-  return c.forge ? [['node', 'forge'], ['forge', 'node']] : [['node', 'node']];
+type BackendName = 'openssl' | 'node' | 'forge';
+
+/**
+ * Sealer and opener with different backends (forge has no ChaCha20): node:crypto and
+ * node-forge both ways, and the 'openssl' addon against both when it is built.
+ */
+function pairs(c: (typeof ALGORITHM_CASES)[number]): [BackendName, BackendName][] {
+  const list: [BackendName, BackendName][] = c.forge ? [['node', 'forge'], ['forge', 'node']] : [['node', 'node']];
+  if (isOpensslBackendAvailable()) {
+    list.push(['openssl', 'node'], ['node', 'openssl']);
+    if (c.forge) list.push(['openssl', 'forge'], ['forge', 'openssl']);
+  }
+  return list;
 }
 
 function ipChecksumOk(packet: Uint8Array, at = 0): boolean {

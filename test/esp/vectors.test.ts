@@ -19,13 +19,18 @@ import type { EspCryptoBackend } from '../../src/esp/backend.js';
 import { EspStatus } from '../../src/esp/errors.js';
 import { forgeBackend } from '../../src/esp/forge-backend.js';
 import { nodeBackend } from '../../src/esp/node-backend.js';
+import { isOpensslBackendAvailable, opensslBackend } from '../../src/esp/openssl-backend.js';
 import type { RandomSource } from '../../src/esp/random.js';
 import { SecurityAssociation } from '../../src/esp/sa.js';
 import { PUBLISHED_ESP_VECTORS, bytesOfHex, dataOf, hexOfBytes, inBuffer, ipv4, withTrailer } from './fixtures.js';
 
 
 
-const backendsFor = (name: EspAlgorithmName): EspCryptoBackend[] => (name === 'chacha20-poly1305' ? [nodeBackend] : [nodeBackend, forgeBackend]);
+/** node:crypto, node-forge (no ChaCha20) and, when the cipher addon is built, 'openssl'. */
+const withOpenssl = <T,>(list: T[], openssl: T): T[] => (isOpensslBackendAvailable() ? [...list, openssl] : list);
+const backendsFor = (name: EspAlgorithmName): EspCryptoBackend[] =>
+  withOpenssl(name === 'chacha20-poly1305' ? [nodeBackend] : [nodeBackend, forgeBackend], opensslBackend);
+const backendNames = withOpenssl<'node' | 'forge' | 'openssl'>(['node', 'forge'], 'openssl');
 
 describe('esp/vectors', () => {
   describe('cipher level: seal reproduces, open recovers', () => {
@@ -62,7 +67,7 @@ describe('esp/vectors', () => {
       if (spi < 256) continue; // case 4 uses SPI 0, which an SA never has (RFC 4303 2.1); covered above.
       for (const backend of backendsFor(v.algorithm)) {
         it(`${v.name} [${backend.name}]`, () => {
-          const sa = new SecurityAssociation({ spi, mode: 'tunnel', tunnel: { source: '192.0.2.1', destination: '192.0.2.2' }, algorithm: v.algorithm, key: `0x${v.key}${v.salt}`, backend: backend.name as 'node' | 'forge' });
+          const sa = new SecurityAssociation({ spi, mode: 'tunnel', tunnel: { source: '192.0.2.1', destination: '192.0.2.2' }, algorithm: v.algorithm, key: `0x${v.key}${v.salt}`, backend: backend.name as 'node' | 'forge' | 'openssl' });
           // Through an IP header (protocol 50) built here, and as a bare ESP packet.
           const packet = inBuffer(ipv4(bytesOfHex(v.esp), { protocol: 50, source: '192.0.2.1', destination: '192.0.2.2' }));
           const bare = inBuffer(bytesOfHex(v.esp));
@@ -77,7 +82,7 @@ describe('esp/vectors', () => {
           expect(sa.lastNextHeader).to.equal(v.nextHeader);
           // The same packet again is a replay (RFC 4303 3.4.3).
           expect(sa.openPayload(bare)).to.equal(EspStatus.REPLAY);
-          const fresh = new SecurityAssociation({ spi, mode: 'tunnel', source: '192.0.2.1', destination: '192.0.2.2', algorithm: v.algorithm, key: `0x${v.key}${v.salt}`, backend: backend.name as 'node' | 'forge' });
+          const fresh = new SecurityAssociation({ spi, mode: 'tunnel', source: '192.0.2.1', destination: '192.0.2.2', algorithm: v.algorithm, key: `0x${v.key}${v.salt}`, backend: backend.name as 'node' | 'forge' | 'openssl' });
           expect(fresh.openPayload(bare)).to.equal(EspStatus.OK);
           expect(hexOfBytes(dataOf(bare))).to.equal(v.plaintext);
         });
@@ -112,7 +117,7 @@ describe('esp/vectors', () => {
       expect(bytes[20]).to.equal(8); // echo request
     };
 
-    for (const backend of ['node', 'forge'] as const) {
+    for (const backend of backendNames) {
       it(`rfc4106(gcm(aes)) tunnel mode [${backend}]`, () => {
         const sa = new SecurityAssociation({ spi: 546, mode: 'tunnel', tunnel: { source: '10.125.0.2', destination: '10.125.0.1' }, algorithm: 'rfc4106(gcm(aes))', key, backend });
         const view = inBuffer(bytesOfHex(withoutEsn));
@@ -151,13 +156,16 @@ describe('esp/vectors', () => {
       esn: true,
     } as const;
 
-    it('forge reproduces it byte for byte when given the same IV', () => {
-      const fixedIv: RandomSource = { fill: (buf, offset, length) => buf.set(bytesOfHex('11223344'.repeat(4)).subarray(0, length), offset) };
-      const sa = new SecurityAssociation({ ...config, backend: 'forge', random: fixedIv, outboundSeq: (68n << 32n) });
-      expect(hexOfBytes(sa.seal(bytesOfHex(original)))).to.equal(sealed);
-    });
+    // forge and openssl use the SA's random bytes as the IV (node derives its IV from them).
+    for (const backend of backendNames.filter((name) => name !== 'node')) {
+      it(`${backend} reproduces it byte for byte when given the same IV`, () => {
+        const fixedIv: RandomSource = { fill: (buf, offset, length) => buf.set(bytesOfHex('11223344'.repeat(4)).subarray(0, length), offset) };
+        const sa = new SecurityAssociation({ ...config, backend, random: fixedIv, outboundSeq: (68n << 32n) });
+        expect(hexOfBytes(sa.seal(bytesOfHex(original)))).to.equal(sealed);
+      });
+    }
 
-    for (const backend of ['node', 'forge'] as const) {
+    for (const backend of backendNames) {
       it(`opens it back to the original packet [${backend}]`, () => {
         const sa = new SecurityAssociation({ ...config, backend, inboundSeq: 68n << 32n });
         expect(hexOfBytes(sa.open(bytesOfHex(sealed)))).to.equal(original);
