@@ -39,6 +39,7 @@ export type { VtepOptions, VtepErrorCode, GeneveOptionsHook, CaptureOptions, Cap
 export { MemoryPort, TapPort } from './vtep/ports.js';
 export type { FramePort, FrameRef, FrameHandler } from './vtep/ports.js';
 export type * from './vtep/api.js';
+export { ESP_BACKEND_CHOICES } from './vtep/api.js';
 export { UdpTransport, UdpError } from './io/udp.js';
 export type { UdpTransportOptions } from './io/udp.js';
 

@@ -9,7 +9,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { LinkInfo, VtepApi } from '../vtep/api.js';
+import type { EspBackendChoice, LinkInfo, VtepApi } from '../vtep/api.js';
 import { ConfigError, readDocumentFile } from './config.js';
 import { ControlClient, resolveSocketPath, startDaemon, type Daemon } from './control.js';
 import { formatJson, formatResult, formatXfrmDrops } from './format.js';
@@ -43,12 +43,12 @@ function processIo(): MainIo {
 }
 
 /** The engine, loaded when the daemon starts (so that the other verbs never load it). */
-async function defaultCreateApi(options: { espBackend?: 'node' | 'gcm-js' } = {}): Promise<VtepApi> {
+async function defaultCreateApi(options: { espBackend?: EspBackendChoice } = {}): Promise<VtepApi> {
   // A variable specifier: the engine is optional at build time of this file.
   const specifier = '../vtep/vtep.js';
-  let module: { Vtep?: new (options?: { espBackend?: 'node' | 'gcm-js' }) => VtepApi };
+  let module: { Vtep?: new (options?: { espBackend?: EspBackendChoice }) => VtepApi };
   try {
-    module = (await import(specifier)) as { Vtep?: new (options?: { espBackend?: 'node' | 'gcm-js' }) => VtepApi };
+    module = (await import(specifier)) as { Vtep?: new (options?: { espBackend?: EspBackendChoice }) => VtepApi };
   } catch (error) {
     throw new Error(`the vtepkit engine cannot be loaded (${specifier}): ${(error as Error).message}`);
   }
@@ -210,7 +210,7 @@ async function call(request: ControlRequest, socket: string, hooks: MainHooks, o
   }
 }
 
-async function runDaemon(socket: string, config: string | undefined, io: MainIo, hooks: MainHooks, espBackend?: 'node' | 'gcm-js'): Promise<number> {
+async function runDaemon(socket: string, config: string | undefined, io: MainIo, hooks: MainHooks, espBackend?: EspBackendChoice): Promise<number> {
   const daemon = await startDaemon({
     path: socket,
     createApi: hooks.createApi ?? (() => defaultCreateApi(espBackend === undefined ? {} : { espBackend })),

@@ -17,6 +17,7 @@
  */
 import type { FdbDeleteOptions, FdbEntryOptions, FdbShowOptions } from '../fdb/index.js';
 import type { LinkChange, LinkConfig, NeighbourConfig, VtepDocument } from '../vtep/api.js';
+import { ESP_BACKEND_CHOICES, type EspBackendChoice } from '../vtep/api.js';
 import {
   ConfigError,
   ipFamily,
@@ -81,7 +82,7 @@ export type HelpTopic = (typeof HELP_TOPICS)[number];
 /** Commands the `vtepkit` process runs itself rather than sending to the daemon. */
 export type LocalRequest =
   | { op: 'up'; args: { file: string } }
-  | { op: 'daemon'; args: { config?: string; espBackend?: 'node' | 'gcm-js' } }
+  | { op: 'daemon'; args: { config?: string; espBackend?: EspBackendChoice } }
   | { op: 'demo'; args: { words: string[] } }
   | { op: 'help'; args: { topic?: HelpTopic } }
   | { op: 'version'; args: Empty }
@@ -1083,14 +1084,15 @@ function xfrmAddWord(w: Words, raw: Record<string, unknown>, word: string): void
 
 function parseDaemon(words: string[]): LocalRequest {
   const w = new Words(words, 'daemon', 'daemon');
-  const args: { config?: string; espBackend?: 'node' | 'gcm-js' } = {};
+  const args: { config?: string; espBackend?: EspBackendChoice } = {};
   while (!w.done) {
     const word = w.next();
     if (word === '--esp-backend') {
       w.once('espBackend', word);
-      const value = w.value(word, 'node or gcm-js');
-      if (value !== 'node' && value !== 'gcm-js') throw new CliError('BAD_ARGUMENT', value, `argument "${value}" is wrong: --esp-backend must be node or gcm-js`, 'daemon');
-      args.espBackend = value;
+      const value = w.value(word, ESP_BACKEND_CHOICES.join(', '));
+      const choice = ESP_BACKEND_CHOICES.find((name) => name === value);
+      if (choice === undefined) throw new CliError('BAD_ARGUMENT', value, `argument "${value}" is wrong: --esp-backend must be ${ESP_BACKEND_CHOICES.join(', ')}`, 'daemon');
+      args.espBackend = choice;
     } else if (word === '--config' || word === '-c' || word === 'config') {
       w.once('config', word);
       args.config = w.value(word, 'the vtep.json file to apply at start');
@@ -1268,9 +1270,10 @@ Applies the whole set-up in FILE (JSON: { "version": 1, "links": [...], "up": [.
 "fdb": [...], "neighbours": [...], "xfrm": [...] }); "vtepkit dump" prints the running state as such a file.`,
   dump: `Usage: vtepkit dump
 Prints the running state as a document "vtepkit up" accepts.`,
-  daemon: `Usage: vtepkit [ --socket PATH ] daemon [ --config FILE ] [ --esp-backend { node | gcm-js } ]
+  daemon: `Usage: vtepkit [ --socket PATH ] daemon [ --config FILE ] [ --esp-backend { auto | openssl | node | gcm-js } ]
 Holds the state and serves the control socket (mode 0600) until SIGINT or SIGTERM.
---esp-backend gcm-js: AES-GCM SAs use vtepkit's faster JavaScript GCM (opt-in: see docs/esp.md).`,
+--esp-backend: the SAs' crypto: auto (default: openssl when the cipher addon is built, else node),
+openssl, node (node:crypto), gcm-js (AES-GCM in JavaScript, opt-in: see docs/esp.md).`,
   demo: `Usage: vtepkit demo
 Builds two network namespaces, runs a VTEP in each, pings across, prints the counters and cleans up.`,
 };

@@ -8,6 +8,10 @@
  */
 import type { FdbDeleteOptions, FdbEntryOptions, FdbRow, FdbShowOptions } from '../fdb/index.js';
 
+/** The underlay SAs' crypto backend (VtepOptions.espBackend, `vtepkit daemon --esp-backend`). */
+export type EspBackendChoice = 'auto' | 'openssl' | 'node' | 'gcm-js';
+export const ESP_BACKEND_CHOICES: readonly EspBackendChoice[] = ['auto', 'openssl', 'node', 'gcm-js'];
+
 /** A Geneve option to send on every packet of a link (RFC 8926 3.5). Data as hex ('0x0000abcd') or bytes. */
 export interface GeneveOptionConfig {
   /** 0..0xffff */

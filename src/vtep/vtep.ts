@@ -28,6 +28,7 @@ import {
 } from '../fdb/index.js';
 import { SaDatabase } from '../esp/sad.js';
 import { SecurityAssociation } from '../esp/sa.js';
+import { opensslBackendProblem } from '../esp/openssl-backend.js';
 import { EspError, EspStatus, espStatusName } from '../esp/errors.js';
 import { RawEspTransport, rawSocketMissing } from '../io/raw.js';
 import { UdpTransport } from '../io/udp.js';
@@ -61,6 +62,7 @@ import type {
   VtepApi,
   VtepDocument,
 } from './api.js';
+import { ESP_BACKEND_CHOICES, type EspBackendChoice } from './api.js';
 import { MemoryPort, TapPort, randomMac, type FramePort, type FrameRef } from './ports.js';
 import { XfrmError, saConfigFromXfrm } from './xfrm.js';
 
@@ -91,12 +93,14 @@ export interface VtepOptions {
    */
   underlay?: 'auto' | 'batch' | 'dgram';
   /**
-   * The crypto backend of the underlay's AES-GCM SAs: 'node' (node:crypto, the
-   * default) or 'gcm-js' (about 5× faster here, opt-in: its table GHASH is not
-   * constant-time against cache-timing attackers on the same host; docs/esp.md).
-   * Other algorithms always use 'node'.
+   * The crypto backend of the underlay's SAs: 'auto' (default: 'openssl' when
+   * vtepkit's cipher addon is built, else 'node'), 'openssl' (OpenSSL through the
+   * addon, no object per packet; refused when the addon is missing), 'node'
+   * (node:crypto, a cipher object per packet), or 'gcm-js' (AES-GCM SAs in
+   * JavaScript, opt-in: its table GHASH is not constant-time against cache-timing
+   * attackers on the same host; other algorithms then get 'auto'). docs/esp.md.
    */
-  espBackend?: 'node' | 'gcm-js';
+  espBackend?: EspBackendChoice;
 }
 
 /** Drop reasons, one counter each (LinkCounters.drops shows the non-zero ones by name). */
@@ -251,7 +255,7 @@ export class Vtep implements VtepApi {
   private readonly underlays = new Map<string, Underlay>();
   private readonly underlayMtu: number;
   private readonly underlayKind: 'auto' | 'batch' | 'dgram';
-  private readonly espBackend: 'node' | 'gcm-js';
+  private readonly espBackend: EspBackendChoice;
   private readonly scratch16 = new Uint8Array(16);
   /** Pinned learnt remotes by IPv4 address and port (address * 65536 + port): no string per packet. */
   private readonly learntIpv4 = new Map<number, number>();
@@ -294,8 +298,10 @@ export class Vtep implements VtepApi {
     this.underlayMtu = integer(options.underlayMtu ?? 1500, 'underlayMtu', 576, 65535);
     this.underlayKind = options.underlay ?? 'auto';
     check(['auto', 'batch', 'dgram'].includes(this.underlayKind), 'underlay', `underlay must be auto, batch or dgram, got ${JSON.stringify(options.underlay)}`);
-    this.espBackend = options.espBackend ?? 'node';
-    check(this.espBackend === 'node' || this.espBackend === 'gcm-js', 'espBackend', `espBackend must be node or gcm-js, got ${JSON.stringify(options.espBackend)}`);
+    this.espBackend = options.espBackend ?? 'auto';
+    check(ESP_BACKEND_CHOICES.includes(this.espBackend), 'espBackend', `espBackend must be ${ESP_BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(options.espBackend)}`);
+    const opensslProblem = this.espBackend === 'openssl' ? opensslBackendProblem() : undefined;
+    check(opensslProblem === undefined, 'espBackend', `espBackend openssl is unavailable: ${opensslProblem}`);
     this.fdb = new Fdb({ ...options.fdb });
   }
 
@@ -693,10 +699,10 @@ export class Vtep implements VtepApi {
     try {
       const saConfig = saConfigFromXfrm(config);
       try {
-        sa = new SecurityAssociation(this.espBackend === 'gcm-js' ? { ...saConfig, backend: 'gcm-js' } : saConfig);
+        sa = new SecurityAssociation(this.espBackend === 'auto' ? saConfig : { ...saConfig, backend: this.espBackend });
       } catch (error) {
-        // gcm-js implements AES-GCM only: the other algorithms keep node:crypto.
-        if (!(error instanceof EspError && error.field === 'backend')) throw error;
+        // gcm-js implements AES-GCM only: the other algorithms get the default backend.
+        if (!(this.espBackend === 'gcm-js' && error instanceof EspError && error.field === 'backend')) throw error;
         sa = new SecurityAssociation(saConfig);
       }
     } catch (error) {

@@ -128,9 +128,10 @@ describe('cli words: iproute2 synonyms and forms', () => {
     });
   });
 
-  it('daemon --esp-backend node|gcm-js', () => {
+  it('daemon --esp-backend auto|openssl|node|gcm-js', () => {
     expect(request('daemon --esp-backend gcm-js --config vtep.json')).to.deep.equal({ op: 'daemon', args: { espBackend: 'gcm-js', config: 'vtep.json' } });
-    expect(parseError('daemon --esp-backend openssl').code).to.equal('BAD_ARGUMENT');
+    for (const name of ['auto', 'openssl', 'node']) expect(request(`daemon --esp-backend ${name}`)).to.deep.equal({ op: 'daemon', args: { espBackend: name } });
+    expect(parseError('daemon --esp-backend libsodium').code).to.equal('BAD_ARGUMENT');
     expect(parseError('daemon --esp-backend node --esp-backend gcm-js').code).to.equal('DUPLICATE_ARGUMENT');
   });
 

@@ -1,5 +1,6 @@
 /** ESP on the engine's underlay, on both underlays (the addon's batched raw socket, and raw-socket with node:dgram): frames sealed both ways; plaintext refused ('esp-required') from a peer with an inbound SA. */
 import { expect } from 'chai';
+import { isOpensslBackendAvailable } from '../../src/esp/openssl-backend.js';
 import { Vtep } from '../../src/vtep/vtep.js';
 import type { MemoryPort } from '../../src/vtep/ports.js';
 import { rawSocketMissing } from '../../src/io/raw.js';
@@ -71,12 +72,15 @@ for (const underlay of ['batch', 'dgram'] as const) {
   });
 }
 
-describe('vtep: espBackend gcm-js for the underlay AES-GCM SAs', () => {
+describe('vtep: espBackend for the underlay SAs', () => {
   before(function () {
     if (rawSocketMissing(4)) this.skip();
   });
 
-  it('AES-GCM SAs use gcm-js, ChaCha20 keeps node; frames cross sealed by one and opened by the other backend', async () => {
+  // 'auto' (the default) is openssl when the cipher addon is built, node otherwise.
+  const auto = isOpensslBackendAvailable() ? 'openssl' : 'node';
+
+  it(`gcm-js: AES-GCM SAs use it, ChaCha20 gets ${auto}; frames cross sealed by one backend and opened by the other`, async () => {
     const a = new Vtep({ espBackend: 'gcm-js' });
     const b = new Vtep();
     try {
@@ -90,7 +94,7 @@ describe('vtep: espBackend gcm-js for the underlay AES-GCM SAs', () => {
       b.xfrmStateAdd(gcm);
       a.xfrmStateAdd({ src: '127.0.0.2', dst: '127.0.0.1', spi: 0x6002, mode: 'transport', aead: { name: 'rfc7539esp(chacha20,poly1305)', key: '0x' + '44'.repeat(36), icvBits: 128 } });
       const backend = (v: Vtep, spi: number): unknown => (v.xfrmStateShow().find((s) => s.spi === spi)!.stats as { backend: string }).backend;
-      expect([backend(a, 0x6001), backend(b, 0x6001), backend(a, 0x6002)]).to.deep.equal(['gcm-js', 'node', 'node']);
+      expect([backend(a, 0x6001), backend(b, 0x6001), backend(a, 0x6002)]).to.deep.equal(['gcm-js', auto, auto]);
       const portB = b.portOf('vb') as MemoryPort;
       (a.portOf('va') as MemoryPort).inject(frame(), frame());
       await until(() => portB.delivered.length === 2, 'two frames at B');
@@ -101,7 +105,22 @@ describe('vtep: espBackend gcm-js for the underlay AES-GCM SAs', () => {
     }
   });
 
+  it("'node' and 'openssl' apply to every algorithm", async () => {
+    const choices = isOpensslBackendAvailable() ? (['node', 'openssl'] as const) : (['node'] as const);
+    for (const choice of choices) {
+      const v = new Vtep({ espBackend: choice });
+      try {
+        v.xfrmStateAdd({ src: '127.0.0.1', dst: '127.0.0.2', spi: 0x7001, mode: 'transport', aead: { name: 'rfc4106(gcm(aes))', key: '0x' + '33'.repeat(20), icvBits: 128 } });
+        v.xfrmStateAdd({ src: '127.0.0.2', dst: '127.0.0.1', spi: 0x7002, mode: 'transport', aead: { name: 'rfc7539esp(chacha20,poly1305)', key: '0x' + '44'.repeat(36), icvBits: 128 } });
+        const backends = v.xfrmStateShow().map((s) => (s.stats as { backend: string }).backend);
+        expect(backends, choice).to.deep.equal([choice, choice]);
+      } finally {
+        await v.close();
+      }
+    }
+  });
+
   it('refuses another backend name', () => {
-    expect(() => new Vtep({ espBackend: 'openssl' as never })).to.throw(/espBackend must be node or gcm-js/);
+    expect(() => new Vtep({ espBackend: 'libsodium' as never })).to.throw(/espBackend must be auto, openssl, node, gcm-js/);
   });
 });
