@@ -470,7 +470,7 @@ const HEADLINES: { numerator: ModeName; denominator: ModeName; target: number }[
   { numerator: 'vtepkit-geneve', denominator: 'vtepkit-vxlan', target: 0.97 },
   { numerator: 'vtepkit-vxlan-esp-gcm', denominator: 'vtepkit-vxlan', target: 0.63 },
   { numerator: 'vtepkit-vxlan-esp-chacha', denominator: 'vtepkit-vxlan', target: 0.63 },
-  { numerator: 'vtepkit-vxlan-esp-gcm-js', denominator: 'vtepkit-vxlan', target: 0.63 },
+  { numerator: 'vtepkit-vxlan-esp-gcm-node', denominator: 'vtepkit-vxlan', target: 0.63 },
 ];
 
 // ---------------------------------------------------------------- main

@@ -15,7 +15,7 @@ export const MODE_NAMES = [
   'vtepkit-geneve',
   'vtepkit-vxlan-esp-gcm',
   'vtepkit-vxlan-esp-chacha',
-  'vtepkit-vxlan-esp-gcm-js',
+  'vtepkit-vxlan-esp-gcm-node',
 ] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
 
@@ -24,9 +24,9 @@ export const DESCRIPTIONS: Record<ModeName, string> = {
   'kernel-vxlan': "the kernel's vxlan device, VNI 100",
   'vtepkit-vxlan': 'two vtepkit daemons, VXLAN VNI 100',
   'vtepkit-geneve': 'two vtepkit daemons, Geneve VNI 500 with one 4-byte option',
-  'vtepkit-vxlan-esp-gcm': "vtepkit VXLAN in ESP transport mode, rfc4106(gcm(aes)) 128-bit key",
-  'vtepkit-vxlan-esp-chacha': 'vtepkit VXLAN in ESP transport mode, rfc7539esp(chacha20,poly1305)',
-  'vtepkit-vxlan-esp-gcm-js': 'the same as esp-gcm, the daemons started with --esp-backend gcm-js',
+  'vtepkit-vxlan-esp-gcm': "vtepkit VXLAN in ESP transport mode, rfc4106(gcm(aes)) 128-bit key, default backend (openssl when the cipher addon is built)",
+  'vtepkit-vxlan-esp-chacha': 'vtepkit VXLAN in ESP transport mode, rfc7539esp(chacha20,poly1305), default backend',
+  'vtepkit-vxlan-esp-gcm-node': 'the same as esp-gcm, the daemons started with --esp-backend node (node:crypto, a cipher object per packet)',
 };
 
 export interface Host {
@@ -234,7 +234,7 @@ export async function setUp(mode: ModeName, context: SetupContext): Promise<Path
         ],
       ]);
     case 'vtepkit-vxlan-esp-gcm':
-    case 'vtepkit-vxlan-esp-gcm-js':
+    case 'vtepkit-vxlan-esp-gcm-node':
     case 'vtepkit-vxlan-esp-chacha': {
       // docs/vtep.md walk-through 6: the link first (an SA whose src is the
       // link's local address is outbound), then both SAs on both hosts.
@@ -244,7 +244,7 @@ export async function setUp(mode: ModeName, context: SetupContext): Promise<Path
         'vxlan100',
         (self, peer) => [['link', 'add', 'vxlan100', 'type', 'vxlan', 'id', VNI_VXLAN, 'dstport', '4789', 'local', self.underlay, 'remote', peer.underlay]],
         securityAssociations(a, b, algorithm, keyBytes),
-        mode === 'vtepkit-vxlan-esp-gcm-js' ? ['--esp-backend', 'gcm-js'] : [],
+        mode === 'vtepkit-vxlan-esp-gcm-node' ? ['--esp-backend', 'node'] : [],
       );
     }
   }
