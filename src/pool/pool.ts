@@ -427,13 +427,37 @@ export class BufferPool {
    * `count` long (reused per batch) so nothing is allocated.
    */
   acquireBatch(out: PacketBuffer[], count: number): number {
+    // What take() does, with the counters updated once per batch.
+    const stack = this.freeStack;
+    const state = this.slotState;
+    const handles = this.handles;
+    const headroom = this.headroom;
+    let top = this.top;
     let n = 0;
     while (n < count) {
-      if (this.top === 0 && !this.addSlab()) {
-        this.counters.exhausted++;
-        break;
+      if (top === 0) {
+        // addSlab() pushes onto the stack from this.top.
+        this.top = 0;
+        if (!this.addSlab()) {
+          this.counters.exhausted++;
+          break;
+        }
+        top = this.top;
       }
-      out[n++] = this.take(this.freeStack[--this.top]!);
+      const index = stack[--top]!;
+      state[index] = SLOT_IN_USE;
+      const buf = handles[index]!;
+      buf.offset = headroom;
+      buf.length = 0;
+      buf.generation = (buf.generation + 1) & 0x3fffffff;
+      out[n++] = buf;
+    }
+    this.top = top;
+    if (n > 0) {
+      const inUse = (this.inUseCount += n);
+      const stats = this.counters;
+      stats.acquired += n;
+      if (inUse > stats.highWater) stats.highWater = inUse;
     }
     return n;
   }
@@ -463,10 +487,31 @@ export class BufferPool {
 
   /** Releases `bufs[0 .. count)`; returns how many were accepted (the rest are counted as in release()). */
   releaseBatch(bufs: ArrayLike<PacketBuffer>, count: number = bufs.length): number {
+    // The checks of release(), buffer by buffer; the counters once per batch.
+    const stack = this.freeStack;
+    const state = this.slotState;
+    const handles = this.handles;
+    let top = this.top;
     let released = 0;
     for (let i = 0; i < count; i++) {
-      if (this.release(bufs[i]!)) released++;
+      const buf = bufs[i];
+      // Identity, not just index: a handle from another pool, or a forged one, is refused.
+      if (buf == null || handles[buf.index] !== buf) {
+        this.counters.foreignRelease++;
+        continue;
+      }
+      const index = buf.index;
+      if (state[index] !== SLOT_IN_USE) {
+        this.counters.doubleRelease++;
+        continue;
+      }
+      state[index] = SLOT_FREE;
+      stack[top++] = index;
+      released++;
     }
+    this.top = top;
+    this.inUseCount -= released;
+    this.counters.released += released;
     return released;
   }
 

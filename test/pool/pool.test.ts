@@ -565,4 +565,44 @@ describe('pool/BufferPool', () => {
       );
     });
   });
+
+  describe('batches (counters updated once per batch)', () => {
+    it('releaseBatch: the same handle twice in one batch, a foreign one and null are refused and counted; the rest go back', () => {
+      const pool = new BufferPool({ capacity: 8, slabSlots: 8 });
+      const other = new BufferPool({ capacity: 1 });
+      const out: PacketBuffer[] = new Array<PacketBuffer>(4);
+      expect(pool.acquireBatch(out, 4)).to.equal(4);
+      const batch = [out[0]!, out[1]!, out[0]!, other.acquire()!, null as unknown as PacketBuffer, out[2]!];
+      expect(pool.releaseBatch(batch)).to.equal(3);
+      expect(pool.stats.released).to.equal(3);
+      expect(pool.stats.doubleRelease).to.equal(1);
+      expect(pool.stats.foreignRelease).to.equal(2);
+      expect(pool.inUse).to.equal(1);
+      // LIFO: the last accepted release is handed out first.
+      expect(pool.acquire()).to.equal(out[2]);
+      expect(pool.release(out[3]!)).to.equal(true);
+    });
+
+    it('acquireBatch across a lazy pool\'s slabs: distinct handles, generations advanced, counters and high water per batch', () => {
+      const pool = new BufferPool({ capacity: 10, slabSlots: 4, lazy: true });
+      const out: PacketBuffer[] = new Array<PacketBuffer>(10);
+      expect(pool.acquireBatch(out, 6)).to.equal(6);
+      expect(pool.slabs).to.equal(2);
+      expect(new Set(out.slice(0, 6)).size).to.equal(6);
+      expect(out.slice(0, 6).map((b) => b.generation)).to.deep.equal([1, 1, 1, 1, 1, 1]);
+      expect(pool.stats.acquired).to.equal(6);
+      expect(pool.stats.highWater).to.equal(6);
+      expect(pool.releaseBatch(out, 6)).to.equal(6);
+      expect(pool.acquireBatch(out, 10)).to.equal(10);
+      expect(pool.stats.exhausted).to.equal(0);
+      expect(pool.stats.highWater).to.equal(10);
+      expect(pool.acquireBatch(out, 1)).to.equal(0);
+      expect(pool.stats.exhausted).to.equal(1);
+      expect(pool.stats.acquired).to.equal(16);
+      for (const buf of out) {
+        expect(buf.offset).to.equal(pool.headroom);
+        expect(buf.length).to.equal(0);
+      }
+    });
+  });
 });
