@@ -13,7 +13,7 @@
  *             sender's pinned destination) → the inner frame view → releaseBatch
  *
  * Variants: VXLAN, Geneve with one 4-byte option, VXLAN + ESP aes-gcm-128 (node:crypto
- * and gcm-js backends) and chacha20-poly1305 (node:crypto), transport mode.
+ * and gcm-js backends, and the 'openssl' addon when built) and chacha20-poly1305 (openssl, node:crypto), transport mode.
  *
  * What is left out: the I/O (TAP read, socket send/receive) and the engine's
  * bookkeeping around the pieces (counters, link lookup by VNI, capture taps). Frames
@@ -32,6 +32,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { EspStatus } from '../src/esp/errors.js';
+import { isOpensslBackendAvailable } from '../src/esp/openssl-backend.js';
 import { SecurityAssociation, type SecurityAssociationConfig } from '../src/esp/sa.js';
 import { DESTINATION_IPV4, Fdb, LEARN_REFRESHED } from '../src/fdb/index.js';
 import { BufferPool, type PacketBuffer } from '../src/pool/index.js';
@@ -64,6 +65,12 @@ interface EspVariant {
 }
 
 const ESP_VARIANTS: { id: string; esp: EspVariant }[] = [
+  ...(isOpensslBackendAvailable()
+    ? [
+        { id: 'esp-gcm128-openssl', esp: { label: 'aes-gcm-128 (openssl)', config: { algorithm: 'aes-gcm-128', key: `0x${'11'.repeat(20)}`, backend: 'openssl' } } },
+        { id: 'esp-chacha-openssl', esp: { label: 'chacha20-poly1305 (openssl)', config: { algorithm: 'chacha20-poly1305', key: `0x${'33'.repeat(36)}`, backend: 'openssl' } } },
+      ] satisfies { id: string; esp: EspVariant }[]
+    : []),
   { id: 'esp-gcm128-node', esp: { label: 'aes-gcm-128 (node)', config: { algorithm: 'aes-gcm-128', key: `0x${'11'.repeat(20)}`, backend: 'node' } } },
   { id: 'esp-gcm128-gcmjs', esp: { label: 'aes-gcm-128 (gcm-js)', config: { algorithm: 'aes-gcm-128', key: `0x${'11'.repeat(20)}`, backend: 'gcm-js' } } },
   { id: 'esp-chacha-node', esp: { label: 'chacha20-poly1305 (node)', config: { algorithm: 'chacha20-poly1305', key: `0x${'33'.repeat(36)}`, backend: 'node' } } },
