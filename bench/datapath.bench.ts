@@ -147,7 +147,9 @@ function transmitter(id: string, name: string, tunnel: Tunnel, esp: EspVariant |
   // One plan (and, for ESP, one outbound SA) per remote destination, indexed by destination id.
   let maxId = 0;
   const remoteOf = new Map<number, number>();
-  const addresses: number[] = [];
+  // Int32Array: an address read from it stays a small integer (a number[] of addresses above
+  // 2^31 would hold doubles, and passing one to writeIpv4 would box it: 16 bytes per packet).
+  const addresses = new Int32Array(maxId + 1);
   for (let k = 0; k < REMOTE_MACS; k++) {
     const set = fdb.forward(VNI, remoteMac(k));
     const destination = fdb.setMember(set, 0);
@@ -162,7 +164,7 @@ function transmitter(id: string, name: string, tunnel: Tunnel, esp: EspVariant |
     if (esp !== undefined) sas[destination] = new SecurityAssociation(saConfig(esp, 0x1000 + destination));
   }
   for (let d = 0; d <= maxId; d++) {
-    addresses[d] = remoteOf.get(d) ?? REMOTES[0]!;
+    addresses[d] = (remoteOf.get(d) ?? REMOTES[0]!) | 0;
     if (esp !== undefined) sas[d] ??= sas[[...remoteOf.keys()][0]!]!;
   }
 
