@@ -374,6 +374,8 @@ async function measure(mode: ModeName, round: number, p: Parameters): Promise<{ 
     };
     return { result, probes: idle.probes };
   } finally {
+    // Profiling: the daemons write their profiles on a clean exit, not on cleanup's SIGKILL.
+    if (process.env.VTEPKIT_BENCH_PROFILE && path !== undefined) await stopGently(path.vtepPids);
     lab.cleanup();
     rmSync(dir, { recursive: true, force: true });
     socketDirs.delete(dir);
@@ -585,6 +587,21 @@ async function main(): Promise<void> {
     }),
   );
   console.log(`\nevery figure: ${json}\nchart: ${svg}\n(${((Date.now() - started.getTime()) / 1000).toFixed(0)} s)`);
+}
+
+/** SIGTERM, then up to 10 s for the processes to exit. */
+async function stopGently(pids: readonly number[]): Promise<void> {
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids) if (pid > 0 && alive(pid)) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (pids.some((pid) => pid > 0 && alive(pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 }
 
 // ---------------------------------------------------------------- cleanup, whatever happens

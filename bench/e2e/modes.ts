@@ -109,7 +109,9 @@ class Daemon {
 
   static async start(context: SetupContext, host: Host, daemonArgs: string[] = []): Promise<Daemon> {
     const socket = join(context.dir, `${host.ns}.sock`);
-    const child = context.lab.spawn(host.ns, process.execPath, [context.launcher, 'daemon', '--socket', socket, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // VTEPKIT_BENCH_PROFILE=DIR: each daemon writes a CPU profile there when it stops (bench/profile-summary.ts reads them).
+    const profile = process.env.VTEPKIT_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.VTEPKIT_BENCH_PROFILE}`] : [];
+    const child = context.lab.spawn(host.ns, process.execPath, [...profile, context.launcher, 'daemon', '--socket', socket, ...daemonArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     const daemon = new Daemon(context, host, child);
     const deadline = Date.now() + 15_000;
     while (!existsSync(socket)) {
