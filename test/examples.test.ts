@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isOpensslBackendAvailable } from '../src/esp/openssl-backend.js';
 import { decapsulate } from '../src/wire/encap.js';
 import { readPcap, LINKTYPE_ETHERNET } from '../src/wire/pcap.js';
 
@@ -26,6 +27,14 @@ describe('examples', () => {
 
   it('the README shows examples/quickstart.ts verbatim', () => {
     expect(readFileSync('README.md', 'utf8')).to.include(readFileSync('examples/quickstart.ts', 'utf8'));
+  });
+
+  it('the ESP example seals with the default backend (openssl when the cipher addon is built) and opens back the packet', () => {
+    const lines = runExample('examples/esp-seal.ts').trim().split('\n');
+    const backend = isOpensslBackendAvailable() ? 'openssl' : 'node';
+    expect(lines[0]).to.equal(`${backend} 64 50 true`);
+    // docs/esp.md points a newcomer at it.
+    expect(readFileSync('docs/esp.md', 'utf8')).to.include('examples/esp-seal.ts');
   });
 
   it('the codec demo writes a pcap with a VXLAN and a Geneve packet', () => {
