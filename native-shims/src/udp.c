@@ -14,7 +14,7 @@
  *                                                   IP_MULTICAST_IF (struct ip_mreqn) / IPV6_MULTICAST_IF
  *   udpAddMembership(fd, family, group, address, ifindex)
  *                                                   IP_ADD_MEMBERSHIP (struct ip_mreqn) / IPV6_ADD_MEMBERSHIP
- *   udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status) -> sent
+ *   udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status, gsoSegments) -> sent
  *   udpCreateReader(fd, budget, views, offsets, capacities, batch, sources, ports, callback) -> reader
  *   udpCloseReader(reader)
  *   (the descriptor is closed with tap.c's close(fd))
@@ -22,10 +22,12 @@
  * Addresses are bytes in network order, 16 per datagram: an IPv4 address is the
  * first 4 (the other 12 are zero on receive and ignored on send).
  *
- * Send: one sendmmsg() per batch of up to SEND_CHUNK datagrams. A datagram the
- * kernel refuses on its own (EMSGSIZE, ENETUNREACH, EINVAL, EACCES, ...) is
- * counted and skipped, and the rest of the batch goes on. A full socket buffer
- * (EAGAIN, ENOBUFS) ends the batch: the caller is told how many went.
+ * Send: one sendmmsg() per batch of up to SEND_CHUNK datagrams. With UDP GSO, a run
+ * of equal-sized datagrams to one peer is one message (UDP_SEGMENT): the kernel's
+ * UDP and IP send path runs once for the run. A datagram the kernel refuses on its
+ * own (EMSGSIZE, ENETUNREACH, EINVAL, EACCES, ...) is counted and skipped (with its
+ * run), and the rest of the batch goes on. A full socket buffer (EAGAIN, ENOBUFS)
+ * ends the batch: the caller is told how many went.
  *
  * Receive: a uv_poll_t on Node's own loop (no thread), as tap.c's reader. When
  * the socket is readable, one recvmmsg() reads up to `budget` datagrams straight
@@ -305,85 +307,185 @@ static int send_error_is_again(int err) {
   return err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS || err == ENOMEM;
 }
 
-enum { STATUS_REFUSED = 0, STATUS_ERRNO = 1, STATUS_STOP = 2, STATUS_BYTES = 3, STATUS_LENGTH = 4 };
+enum { STATUS_REFUSED = 0, STATUS_ERRNO = 1, STATUS_STOP = 2, STATUS_BYTES = 3, STATUS_GSO_MESSAGES = 4, STATUS_GSO_REFUSED = 5, STATUS_LENGTH = 6 };
 enum { STOP_NONE = 0, STOP_AGAIN = 1, STOP_FATAL = 2 };
+
+/* UDP generic segmentation offload (linux/udp.h, Linux 4.18): one message of equal-sized
+ * segments that the kernel sends as that many datagrams. */
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+/* The kernel's UDP_MAX_SEGMENTS is 64 on older kernels (128 since 6.x); and a GSO message
+ * stays below the 64 KiB an IP packet can carry before segmentation. */
+#define GSO_SEGMENTS_MAX 64
+#define GSO_BYTES_MAX 60000
+
+/* What one call's chunk of messages is made of: sendmmsg entries over datagrams. */
+typedef struct {
+  struct mmsghdr messages[SEND_CHUNK];
+  struct iovec iovs[SEND_CHUNK];
+  udp_address_t names[SEND_CHUNK];
+  union {
+    char bytes[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+  } controls[SEND_CHUNK];
+  /* Message m carries datagrams first[m] .. first[m] + count[m] - 1 of the chunk. */
+  int32_t first[SEND_CHUNK];
+  int32_t count[SEND_CHUNK];
+} send_chunk_t;
+
+typedef struct {
+  napi_value views;
+  int32_t *offsets, *lengths;
+  uint8_t* addresses;
+  void* ports;
+  int ports_16;
+  int family;
+} send_args_t;
+
+static int is_multicast(int family, const uint8_t* address) {
+  return family == AF_INET ? (address[0] & 0xf0) == 0xe0 : address[0] == 0xff;
+}
+
+/*
+ * Fills `chunk` with the datagrams base + from .. base + n - 1 of the call. With
+ * gso_segments >= 2, consecutive datagrams of the same non-zero length to the same
+ * unicast address and port share one message (UDP_SEGMENT), up to gso_segments of them.
+ * Returns the number of messages, or -1 after throwing for a bad argument.
+ */
+static int32_t build_messages(napi_env env, const send_args_t* a, send_chunk_t* chunk, int32_t base, int32_t from, int32_t n, int32_t gso_segments) {
+  int32_t m = 0;
+  int32_t group_bytes = 0;
+  for (int32_t k = from; k < n; k++) {
+    int32_t i = base + k;
+    napi_value view;
+    void* data = NULL;
+    size_t length = 0;
+    if (napi_get_element(env, a->views, (uint32_t)i, &view) != napi_ok || !vtepkit_get_typed(env, view, napi_uint8_array, &data, &length)) {
+      throw_arg(env, "udpSendBatch: views[i] must be a Uint8Array");
+      return -1;
+    }
+    int32_t offset = a->offsets[i], datagram_length = a->lengths[i];
+    if (offset < 0 || datagram_length < 0 || (size_t)offset + (size_t)datagram_length > length) {
+      throw_arg(env, "udpSendBatch: offsets[i] + lengths[i] is outside views[i]");
+      return -1;
+    }
+    int32_t port = a->ports_16 ? ((uint16_t*)a->ports)[i] : ((int32_t*)a->ports)[i];
+    /* 0 for a raw socket (the kernel ignores it); a UDP socket refuses it per datagram. */
+    if (port < 0 || port > 65535) {
+      throw_arg(env, "udpSendBatch: ports[i] must be in 0..65535");
+      return -1;
+    }
+    const uint8_t* address = a->addresses + (size_t)i * ADDRESS_BYTES;
+    chunk->iovs[k].iov_base = (uint8_t*)data + offset;
+    chunk->iovs[k].iov_len = (size_t)datagram_length;
+    if (m > 0 && gso_segments >= 2) {
+      int32_t previous = base + k - 1;
+      int32_t previous_port = a->ports_16 ? ((uint16_t*)a->ports)[previous] : ((int32_t*)a->ports)[previous];
+      if (k > from && chunk->count[m - 1] < gso_segments && datagram_length > 0 && datagram_length == a->lengths[base + chunk->first[m - 1]] &&
+          group_bytes + datagram_length <= GSO_BYTES_MAX && port == previous_port &&
+          memcmp(address, a->addresses + (size_t)previous * ADDRESS_BYTES, ADDRESS_BYTES) == 0 && !is_multicast(a->family, address)) {
+        chunk->count[m - 1]++;
+        chunk->messages[m - 1].msg_hdr.msg_iovlen++;
+        group_bytes += datagram_length;
+        continue;
+      }
+    }
+    socklen_t name_length = 0;
+    make_address(a->family, address, ADDRESS_BYTES, port, 0, &chunk->names[m], &name_length);
+    memset(&chunk->messages[m], 0, sizeof chunk->messages[m]);
+    chunk->messages[m].msg_hdr.msg_name = &chunk->names[m];
+    chunk->messages[m].msg_hdr.msg_namelen = name_length;
+    chunk->messages[m].msg_hdr.msg_iov = &chunk->iovs[k];
+    chunk->messages[m].msg_hdr.msg_iovlen = 1;
+    chunk->first[m] = k;
+    chunk->count[m] = 1;
+    group_bytes = datagram_length;
+    m++;
+  }
+  /* The segment size of every message that carries more than one datagram. */
+  for (int32_t j = 0; j < m; j++) {
+    if (chunk->count[j] < 2) continue;
+    struct msghdr* header = &chunk->messages[j].msg_hdr;
+    header->msg_control = chunk->controls[j].bytes;
+    header->msg_controllen = sizeof chunk->controls[j].bytes;
+    struct cmsghdr* control = CMSG_FIRSTHDR(header);
+    control->cmsg_level = SOL_UDP;
+    control->cmsg_type = UDP_SEGMENT;
+    control->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    uint16_t segment = (uint16_t)chunk->iovs[chunk->first[j]].iov_len;
+    memcpy(CMSG_DATA(control), &segment, sizeof segment);
+  }
+  return m;
+}
 
 /*
  * udpSendBatch(fd, family, views: Uint8Array[], offsets: Int32Array, lengths: Int32Array,
  *              addresses: Uint8Array(16 * count), ports: Int32Array | Uint16Array, count,
- *              status: Int32Array(4)) -> sent
+ *              status: Int32Array(6), gsoSegments) -> sent
  * Datagram i is views[i][offsets[i] .. offsets[i] + lengths[i]) to addresses[16i ..] port ports[i].
- * status: [refused (skipped with an error), last errno, stop (0 none, 1 EAGAIN/ENOBUFS, 2 socket error), bytes sent].
+ * gsoSegments >= 2: runs of equal-sized datagrams to one unicast peer go as one message with
+ * UDP_SEGMENT (at most gsoSegments, 64 KiB); 0 or 1: one message per datagram.
+ * status: [refused (skipped with an error), last errno, stop (0 none, 1 EAGAIN/ENOBUFS, 2 socket error),
+ * bytes sent, GSO messages sent, 1 if the kernel refused GSO (EIO/EINVAL: no checksum offload,
+ * SO_NO_CHECK, an old kernel), in which case the rest went one datagram per message].
  * Datagrams neither sent nor refused were left because the batch stopped. A socket
  * error (EBADF, ...) before anything went is thrown.
  */
 static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
-  GET_ARGS(9);
-  int32_t fd, count;
-  int family;
+  GET_ARGS(10);
+  int32_t fd, count, gso_segments;
   bool is_array = false;
   uint32_t views_length = 0;
-  int32_t *offsets = NULL, *lengths = NULL, *status = NULL;
-  uint8_t* addresses = NULL;
-  void* ports = NULL;
+  int32_t* status = NULL;
   size_t offsets_length = 0, lengths_length = 0, addresses_length = 0, ports_length = 0, status_length = 0;
-  int ports_16 = 0;
-  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &family) ||
+  send_args_t a = { .views = argv[2] };
+  if (!get_int32(env, argv[0], &fd) || !get_family(env, argv[1], &a.family) ||
       napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array || napi_get_array_length(env, argv[2], &views_length) != napi_ok ||
-      !vtepkit_get_typed(env, argv[3], napi_int32_array, (void**)&offsets, &offsets_length) ||
-      !vtepkit_get_typed(env, argv[4], napi_int32_array, (void**)&lengths, &lengths_length) ||
-      !vtepkit_get_typed(env, argv[5], napi_uint8_array, (void**)&addresses, &addresses_length) || !get_int32(env, argv[7], &count) ||
-      !vtepkit_get_typed(env, argv[8], napi_int32_array, (void**)&status, &status_length) || status_length < STATUS_LENGTH) {
-    return throw_arg(env, "udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status)");
+      !vtepkit_get_typed(env, argv[3], napi_int32_array, (void**)&a.offsets, &offsets_length) ||
+      !vtepkit_get_typed(env, argv[4], napi_int32_array, (void**)&a.lengths, &lengths_length) ||
+      !vtepkit_get_typed(env, argv[5], napi_uint8_array, (void**)&a.addresses, &addresses_length) || !get_int32(env, argv[7], &count) ||
+      !vtepkit_get_typed(env, argv[8], napi_int32_array, (void**)&status, &status_length) || status_length < STATUS_LENGTH ||
+      !get_int32(env, argv[9], &gso_segments)) {
+    return throw_arg(env, "udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status, gsoSegments)");
   }
-  if (vtepkit_get_typed(env, argv[6], napi_uint16_array, &ports, &ports_length)) {
-    ports_16 = 1;
-  } else if (!vtepkit_get_typed(env, argv[6], napi_int32_array, &ports, &ports_length)) {
+  if (vtepkit_get_typed(env, argv[6], napi_uint16_array, &a.ports, &ports_length)) {
+    a.ports_16 = 1;
+  } else if (!vtepkit_get_typed(env, argv[6], napi_int32_array, &a.ports, &ports_length)) {
     return throw_arg(env, "udpSendBatch: ports must be an Int32Array or a Uint16Array");
   }
   if (count < 0 || count > SEND_MAX || (uint32_t)count > views_length || (size_t)count > offsets_length || (size_t)count > lengths_length ||
       (size_t)count > ports_length || (size_t)count * ADDRESS_BYTES > addresses_length) {
     return throw_arg(env, "udpSendBatch: count is larger than an array");
   }
+  if (gso_segments > GSO_SEGMENTS_MAX) gso_segments = GSO_SEGMENTS_MAX;
 
-  struct mmsghdr messages[SEND_CHUNK];
-  struct iovec iovs[SEND_CHUNK];
-  udp_address_t names[SEND_CHUNK];
-  int32_t sent = 0, refused = 0, last_error = 0, stop = STOP_NONE;
+  /* ~20 KiB: too big for a comfortable stack frame next to N-API's, and never shared (one JS thread). */
+  static _Thread_local send_chunk_t chunk;
+  int32_t sent = 0, refused = 0, last_error = 0, stop = STOP_NONE, gso_messages = 0, gso_refused = 0;
   int64_t bytes = 0;
   for (int32_t base = 0; base < count && stop == STOP_NONE; base += SEND_CHUNK) {
     int32_t n = count - base < SEND_CHUNK ? count - base : SEND_CHUNK;
-    for (int32_t k = 0; k < n; k++) {
-      int32_t i = base + k;
-      napi_value view;
-      void* data = NULL;
-      size_t length = 0;
-      if (napi_get_element(env, argv[2], (uint32_t)i, &view) != napi_ok || !vtepkit_get_typed(env, view, napi_uint8_array, &data, &length)) {
-        return throw_arg(env, "udpSendBatch: views[i] must be a Uint8Array");
-      }
-      int32_t offset = offsets[i], datagram_length = lengths[i];
-      if (offset < 0 || datagram_length < 0 || (size_t)offset + (size_t)datagram_length > length) {
-        return throw_arg(env, "udpSendBatch: offsets[i] + lengths[i] is outside views[i]");
-      }
-      int32_t port = ports_16 ? ((uint16_t*)ports)[i] : ((int32_t*)ports)[i];
-      /* 0 for a raw socket (the kernel ignores it); a UDP socket refuses it per datagram. */
-      if (port < 0 || port > 65535) return throw_arg(env, "udpSendBatch: ports[i] must be in 0..65535");
-      socklen_t name_length = 0;
-      make_address(family, addresses + (size_t)i * ADDRESS_BYTES, ADDRESS_BYTES, port, 0, &names[k], &name_length);
-      iovs[k].iov_base = (uint8_t*)data + offset;
-      iovs[k].iov_len = (size_t)datagram_length;
-      memset(&messages[k], 0, sizeof messages[k]);
-      messages[k].msg_hdr.msg_name = &names[k];
-      messages[k].msg_hdr.msg_namelen = name_length;
-      messages[k].msg_hdr.msg_iov = &iovs[k];
-      messages[k].msg_hdr.msg_iovlen = 1;
-    }
+    int32_t m = build_messages(env, &a, &chunk, base, 0, n, gso_segments);
+    if (m < 0) return NULL;
     int32_t k = 0;
-    while (k < n) {
-      int r = sendmmsg(fd, messages + k, (unsigned)(n - k), 0);
+    while (k < m) {
+      int r = sendmmsg(fd, chunk.messages + k, (unsigned)(m - k), 0);
       if (r < 0) {
         int err = errno;
         if (err == EINTR) continue;
+        if (chunk.count[k] > 1 && (err == EIO || err == EINVAL)) {
+          /* The kernel will not segment here: the rest goes one datagram per message. */
+          gso_refused = 1;
+          gso_segments = 0;
+          m = build_messages(env, &a, &chunk, base, chunk.first[k], n, 0);
+          if (m < 0) return NULL;
+          k = 0;
+          continue;
+        }
         last_error = err;
         if (send_error_is_again(err)) {
           stop = STOP_AGAIN;
@@ -394,13 +496,16 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
           stop = STOP_FATAL;
           break;
         }
-        /* This datagram was refused (too big, no route, bad address ...): skip it, send the rest. */
-        refused++;
+        /* This message was refused (too big, no route, bad address ...): skip its datagrams, send the rest. */
+        refused += chunk.count[k];
         k++;
         continue;
       }
-      for (int j = 0; j < r; j++) bytes += messages[k + j].msg_len;
-      sent += r;
+      for (int j = 0; j < r; j++) {
+        bytes += chunk.messages[k + j].msg_len;
+        sent += chunk.count[k + j];
+        if (chunk.count[k + j] > 1) gso_messages++;
+      }
       k += r;
     }
   }
@@ -408,6 +513,8 @@ static napi_value udp_send_batch(napi_env env, napi_callback_info info) {
   status[STATUS_ERRNO] = last_error;
   status[STATUS_STOP] = stop;
   status[STATUS_BYTES] = bytes > INT32_MAX ? INT32_MAX : (int32_t)bytes;
+  status[STATUS_GSO_MESSAGES] = gso_messages;
+  status[STATUS_GSO_REFUSED] = gso_refused;
   return make_int32(env, sent);
 }
 

@@ -56,7 +56,12 @@ const STATUS_REFUSED = 0;
 const STATUS_ERRNO = 1;
 const STATUS_STOP = 2;
 const STATUS_BYTES = 3;
+const STATUS_GSO_MESSAGES = 4;
+const STATUS_GSO_REFUSED = 5;
+const STATUS_LENGTH = 6;
 const STOP_AGAIN = 1;
+/** Datagrams per UDP GSO message (the kernel's UDP_MAX_SEGMENTS is 64 on older kernels). */
+export const UDP_GSO_SEGMENTS = 64;
 
 // ---------------------------------------------------------------------------
 // The addon's UDP functions (native-shims/src/udp.c)
@@ -101,8 +106,10 @@ export interface UdpAddon {
   udpAddMembership(fd: number, family: 4 | 6, group: Uint8Array, address: Uint8Array, ifindex: number): void;
   /**
    * One sendmmsg() per 256 datagrams: datagram i is `views[i][offsets[i] .. + lengths[i])`
-   * to `addresses[16 i ..]`, port `ports[i]`. Returns how many went; `status` gets
-   * [refused, last errno, stop (0, 1 EAGAIN/ENOBUFS, 2 socket error), bytes sent].
+   * to `addresses[16 i ..]`, port `ports[i]`. With `gsoSegments` ≥ 2, runs of equal-sized
+   * datagrams to one unicast peer go as one UDP_SEGMENT message. Returns how many went;
+   * `status` gets [refused, last errno, stop (0, 1 EAGAIN/ENOBUFS, 2 socket error), bytes
+   * sent, GSO messages, 1 if the kernel refused GSO (the rest then went one by one)].
    */
   udpSendBatch(
     fd: number,
@@ -114,6 +121,7 @@ export interface UdpAddon {
     ports: Int32Array | Uint16Array,
     count: number,
     status: Int32Array,
+    gsoSegments: number,
   ): number;
   /**
    * Watches `fd`; when readable, one recvmmsg() into the armed slots; per datagram
@@ -248,6 +256,15 @@ export interface BatchUdpOptions extends UdpTransportOptions {
   /** Send without a UDP checksum (SO_NO_CHECK over IPv4; UDP_NO_CHECK6_TX over IPv6, RFC 6935). Default false. */
   noChecksum?: boolean;
   /**
+   * UDP GSO (UDP_SEGMENT, Linux 4.18): a run of queued datagrams of one size to one
+   * unicast peer goes to the kernel as one message of up to 64 segments, which the
+   * kernel sends as that many datagrams, identical on the wire. Default true for UDP;
+   * off with `noChecksum` (Linux refuses GSO without checksums) and on raw sockets.
+   * If the kernel refuses it (no checksum offload on the route, …) the transport
+   * sends one datagram per message from then on (`stats.txGsoRefused`).
+   */
+  gso?: boolean;
+  /**
    * A raw socket of this IP protocol instead of UDP (50: ESP, as `ip xfrm` sends
    * it). It binds no port (`port` must be 0 or absent; `address` optional), sends
    * with port 0 and, over IPv4, receives whole IP packets (header included).
@@ -257,7 +274,7 @@ export interface BatchUdpOptions extends UdpTransportOptions {
 
 const OPTION_NAMES: readonly string[] = [
   'port', 'address', 'family', 'group', 'multicastInterface', 'multicastTtl', 'multicastLoopback', 'ttl',
-  'receiveBufferSize', 'sendBufferSize', 'reuseAddr', 'sendQueueSize', 'tos', 'noChecksum', 'protocol',
+  'receiveBufferSize', 'sendBufferSize', 'reuseAddr', 'sendQueueSize', 'tos', 'noChecksum', 'protocol', 'gso',
 ];
 
 function badOption(field: string, message: string): BatchUdpError {
@@ -359,6 +376,10 @@ export class BatchUdpStats {
   txBytes = 0;
   /** flush() calls that sent something to the kernel (one sendmmsg each, per 256 datagrams). */
   txBatches = 0;
+  /** sendmmsg entries that carried a run of datagrams with UDP GSO (each is several of txPackets). */
+  txGsoMessages = 0;
+  /** 1 once the kernel refused UDP GSO on this socket (it then sends a datagram per message). */
+  txGsoRefused = 0;
   /** Datagrams dropped because the socket buffer was full (EAGAIN / ENOBUFS). */
   txAgain = 0;
   /** Datagrams the kernel refused (EMSGSIZE, ENETUNREACH, EACCES, ...); see `lastSendError`. */
@@ -408,14 +429,17 @@ export class BatchUdpTransport {
   private readonly txLengths: Int32Array;
   private readonly txAddresses: Uint8Array;
   private readonly txPorts: Int32Array;
-  private readonly txStatus = new Int32Array(4);
+  private readonly txStatus = new Int32Array(STATUS_LENGTH);
+  /** Most datagrams per GSO message; 0: GSO off. */
+  private gsoSegments: number;
   private txCount = 0;
 
   /** The lowest destination port `queue` accepts: 1 for UDP, 0 for a raw socket (which has none). */
   private readonly minPort: number;
 
-  private constructor(native: UdpAddon, fd: number, family: 4 | 6, port: number, sendQueueSize: number, raw: boolean) {
+  private constructor(native: UdpAddon, fd: number, family: 4 | 6, port: number, sendQueueSize: number, raw: boolean, gso: boolean) {
     this.native = native;
+    this.gsoSegments = gso && !raw ? UDP_GSO_SEGMENTS : 0;
     this.minPort = raw ? 0 : 1;
     this.fdValue = fd;
     this.family = family;
@@ -465,6 +489,8 @@ export class BatchUdpTransport {
     const sendQueueSize = checkRange(options.sendQueueSize ?? UDP_DEFAULT_SEND_QUEUE, 'sendQueueSize', 1, UDP_SEND_QUEUE_MAX);
     const tos = checkRange(options.tos ?? 0, 'tos', 0, 255);
     const noChecksum = checkBoolean(options.noChecksum, 'noChecksum', false);
+    const gso = checkBoolean(options.gso, 'gso', !noChecksum && protocol === 0);
+    if (gso && (noChecksum || protocol !== 0)) throw badOption('gso', noChecksum ? 'UDP GSO needs UDP checksums: Linux refuses it with noChecksum' : 'a raw socket (protocol) has no UDP GSO');
     if (protocol !== 0 && (group !== undefined || noChecksum)) throw badOption(group !== undefined ? 'group' : 'noChecksum', 'a raw socket (protocol) has no multicast group and no UDP checksum');
 
     const addon = native ?? loadAddon();
@@ -524,7 +550,7 @@ export class BatchUdpTransport {
       }
       const local = new Uint8Array(16);
       const boundPort = protocol === 0 ? addon.udpLocalAddress(fd, local) : 0;
-      return new BatchUdpTransport(addon, fd, family, boundPort, sendQueueSize, protocol !== 0);
+      return new BatchUdpTransport(addon, fd, family, boundPort, sendQueueSize, protocol !== 0, gso);
     } catch (error) {
       try {
         addon.close(fd);
@@ -549,6 +575,11 @@ export class BatchUdpTransport {
   /** Whether start() is reading. */
   get started(): boolean {
     return this.reader !== undefined;
+  }
+
+  /** Whether runs of equal datagrams go as UDP GSO messages (false when off, or once the kernel refused it). */
+  get gso(): boolean {
+    return this.gsoSegments > 0;
   }
 
   /** Datagrams queued and not flushed yet. */
@@ -699,7 +730,7 @@ export class BatchUdpTransport {
     const status = this.txStatus;
     let sent: number;
     try {
-      sent = this.native.udpSendBatch(this.fdValue, this.family, this.txViews, this.txOffsets, this.txLengths, this.txAddresses, this.txPorts, n, status);
+      sent = this.native.udpSendBatch(this.fdValue, this.family, this.txViews, this.txOffsets, this.txLengths, this.txAddresses, this.txPorts, n, status, this.gsoSegments);
     } catch (error) {
       // The socket itself failed (EBADF, ...) before anything went.
       stats.txErrors += n;
@@ -714,6 +745,11 @@ export class BatchUdpTransport {
     stats.txBatches++;
     stats.txPackets += sent;
     stats.txBytes += status[STATUS_BYTES]!;
+    stats.txGsoMessages += status[STATUS_GSO_MESSAGES]!;
+    if (status[STATUS_GSO_REFUSED] !== 0) {
+      this.gsoSegments = 0;
+      stats.txGsoRefused = 1;
+    }
     const refused = status[STATUS_REFUSED]!;
     const left = n - sent - refused;
     if (refused !== 0) stats.txErrors += refused;

@@ -339,9 +339,9 @@ describe('io/udp-batch', function () {
       // then what udp.c reports when the next one meets EAGAIN.
       const busy: UdpAddon = {
         ...real,
-        udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status) {
+        udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, count, status, gsoSegments) {
           calls++;
-          const sent = real.udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, Math.min(count, 7), status);
+          const sent = real.udpSendBatch(fd, family, views, offsets, lengths, addresses, ports, Math.min(count, 7), status, gsoSegments);
           if (count > 7) {
             status[1] = 11; // EAGAIN
             status[2] = 1;
@@ -578,6 +578,81 @@ describe('io/udp-batch', function () {
       expect(pool.inUse).to.equal(kept.length);
       pool.releaseBatch(kept);
       expect(pool.inUse).to.equal(0);
+    });
+
+    describe('UDP GSO (runs of equal datagrams to one peer as one UDP_SEGMENT message)', () => {
+      /** A node:dgram socket (an independent receiver) that keeps every datagram it gets. */
+      async function judge(type: 'udp4' | 'udp6', address: string): Promise<{ port: number; got: Buffer[] }> {
+        const s = await dgram(type, address);
+        const got: Buffer[] = [];
+        s.on('message', (message) => got.push(message));
+        return { port: s.address().port, got };
+      }
+
+      for (const family of [4, 6] as const) {
+        it(`IPv${family}: 150 equal datagrams go as 3 messages and arrive as 150 datagrams, in order, byte for byte`, async () => {
+          const host = family === 4 ? '127.0.0.1' : '::1';
+          const sender = transport({ port: 0, address: host });
+          expect(sender.gso).to.equal(true);
+          const peer = await judge(family === 4 ? 'udp4' : 'udp6', host);
+          const sent = Array.from({ length: 150 }, (_, i) => datagram(i, 114, 0x60 + family));
+          for (const d of sent) sender.queue(d, 0, d.length, family === 4 ? LOOPBACK4 : LOOPBACK6, 0, peer.port);
+          // The queue (256) holds them all: one flush, 64 + 64 + 22.
+          expect(sender.flush()).to.equal(150);
+          expect(sender.stats).to.include({ txPackets: 150, txBytes: 150 * 114, txGsoMessages: 3, txGsoRefused: 0, txErrors: 0 });
+          await waitFor('150 datagrams', () => peer.got.length >= 150);
+          expect(peer.got.map((b) => b.toString('hex'))).to.deep.equal(sent.map((d) => Buffer.from(d).toString('hex')));
+        });
+      }
+
+      it('a run ends at a size change, another peer and 64 datagrams; a lone datagram is a plain message', async () => {
+        const sender = transport({ port: 0, address: '127.0.0.1' });
+        const x = await judge('udp4', '127.0.0.1');
+        const y = await judge('udp4', '127.0.0.1');
+        const plan: [number, number, { port: number; got: Buffer[] }][] = [[10, 100, x], [5, 60, x], [1, 100, y], [70, 100, x], [3, 100, y]];
+        const expected = new Map<number, string[]>([[x.port, []], [y.port, []]]);
+        let seq = 0;
+        for (const [count, length, peer] of plan) {
+          for (let i = 0; i < count; i++) {
+            const d = datagram(seq++, length, 0x77);
+            sender.queue(d, 0, length, LOOPBACK4, 0, peer.port);
+            expected.get(peer.port)!.push(Buffer.from(d).toString('hex'));
+          }
+        }
+        expect(sender.flush()).to.equal(89);
+        // Runs: 10, 5, (1 alone), 64 + 6, 3.
+        expect(sender.stats).to.include({ txPackets: 89, txGsoMessages: 5, txErrors: 0 });
+        await waitFor('every datagram', () => x.got.length >= 85 && y.got.length >= 4);
+        expect(x.got.map((b) => b.toString('hex'))).to.deep.equal(expected.get(x.port));
+        expect(y.got.map((b) => b.toString('hex'))).to.deep.equal(expected.get(y.port));
+      });
+
+      it('gso: false sends a message per datagram; noChecksum turns it off, and asking for both is refused', async () => {
+        const plain = transport({ port: 0, address: '127.0.0.1', gso: false });
+        const peer = await judge('udp4', '127.0.0.1');
+        for (let i = 0; i < 20; i++) plain.queue(datagram(i, 80, 1), 0, 80, LOOPBACK4, 0, peer.port);
+        expect(plain.flush()).to.equal(20);
+        expect(plain.stats).to.include({ txPackets: 20, txGsoMessages: 0 });
+        await waitFor('20 datagrams', () => peer.got.length >= 20);
+        expect(transport({ port: 0, address: '127.0.0.1', noChecksum: true }).gso).to.equal(false);
+        expectBatchUdpError(() => BatchUdpTransport.open({ port: 0, address: '127.0.0.1', noChecksum: true, gso: true }), 'BAD_OPTION', 'gso');
+        expectBatchUdpError(() => BatchUdpTransport.open({ port: 0, family: 4, protocol: 50, gso: true }), 'BAD_OPTION', 'gso');
+        expectBatchUdpError(() => BatchUdpTransport.open({ port: 0, address: '127.0.0.1', gso: 'yes' as never }), 'BAD_OPTION', 'gso');
+      });
+
+      it('when the kernel refuses GSO (SO_NO_CHECK set behind the transport), every datagram still goes, one per message, from then on', async () => {
+        const sender = transport({ port: 0, address: '127.0.0.1' });
+        // Linux refuses UDP_SEGMENT on a socket that sends without checksums (udp_send_skb: EINVAL).
+        (tapAddon() as unknown as UdpAddon).udpSetOption(sender.fd, 'SO_NO_CHECK', 1);
+        const peer = await judge('udp4', '127.0.0.1');
+        const sent = Array.from({ length: 40 }, (_, i) => datagram(i, 90, 0x42));
+        for (const d of sent) sender.queue(d, 0, d.length, LOOPBACK4, 0, peer.port);
+        expect(sender.flush()).to.equal(40);
+        expect(sender.stats).to.include({ txPackets: 40, txGsoMessages: 0, txGsoRefused: 1, txErrors: 0 });
+        expect(sender.gso).to.equal(false);
+        await waitFor('40 datagrams', () => peer.got.length >= 40);
+        expect(peer.got.map((b) => b.toString('hex'))).to.deep.equal(sent.map((d) => Buffer.from(d).toString('hex')));
+      });
     });
   });
 });
