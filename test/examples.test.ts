@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isOpensslBackendAvailable } from '../src/esp/openssl-backend.js';
+import { isBatchUdpAvailable } from '../src/io/udp-batch.js';
 import { decapsulate } from '../src/wire/encap.js';
 import { readPcap, LINKTYPE_ETHERNET } from '../src/wire/pcap.js';
 
@@ -35,6 +36,18 @@ describe('examples', () => {
     expect(lines[0]).to.equal(`${backend} 64 50 true`);
     // docs/esp.md points a newcomer at it.
     expect(readFileSync('docs/esp.md', 'utf8')).to.include('examples/esp-seal.ts');
+  });
+
+  it('the UDP GSO example sends 100 datagrams as 2 GSO messages and they all arrive; docs/tap.md shows it verbatim', function () {
+    if (!isBatchUdpAvailable()) {
+      if (process.env.VTEPKIT_REQUIRE_ADDON === '1') throw new Error('VTEPKIT_REQUIRE_ADDON=1 but the batched UDP socket is unavailable');
+      this.skip();
+    }
+    const lines = runExample('examples/udp-gso.ts').trim().split('\n');
+    expect(lines[0]).to.equal('100 2');
+    const received = lines.slice(1).map((line) => Number(/^(\d+) datagrams$/.exec(line)![1]));
+    expect(received.reduce((a, b) => a + b, 0)).to.equal(100);
+    expect(readFileSync('docs/tap.md', 'utf8')).to.include(readFileSync('examples/udp-gso.ts', 'utf8'));
   });
 
   it('the codec demo writes a pcap with a VXLAN and a Geneve packet', () => {
