@@ -32,7 +32,7 @@ import { opensslBackendProblem } from '../esp/openssl-backend.js';
 import { EspError, EspStatus, espStatusName } from '../esp/errors.js';
 import { RawEspTransport, rawSocketMissing } from '../io/raw.js';
 import { UdpTransport } from '../io/udp.js';
-import { BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
+import { BatchUdpError, BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
 import { BufferPool, type BufferPoolOptions, type PacketBuffer } from '../pool/index.js';
 import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js';
 import { flowHash, hashToPort } from '../wire/flowhash.js';
@@ -284,6 +284,8 @@ export class Vtep implements VtepApi {
   private readonly saInputs = new Map<number, SaConfigInput>();
   /** ESP on the wire: the addon's batched raw socket (sendmmsg/recvmmsg) when built, else the raw-socket package. */
   private espBatch: BatchUdpTransport | undefined;
+  /** ESP-in-UDP (RFC 3948, `encap espinudp`): one batched UDP socket per local port the SAs name. */
+  private readonly espUdp = new Map<number, BatchUdpTransport>();
   private raw: RawEspTransport | undefined;
   /** Sealed packets queued on espBatch, released once it has flushed (the kernel copies them then). */
   private readonly espQueued: PacketBuffer[] = [];
@@ -709,9 +711,13 @@ export class Vtep implements VtepApi {
       if (error instanceof EspError || error instanceof XfrmError) throw new VtepError('BAD_VALUE', (error as { field?: string }).field ?? 'xfrm', error.message);
       throw error;
     }
-    if (isIP(config.src) !== 4 || isIP(config.dst) !== 4 || (config.mode ?? 'transport') !== 'transport' || config.encap !== undefined) {
+    if (isIP(config.src) !== 4 || isIP(config.dst) !== 4 || (config.mode ?? 'transport') !== 'transport') {
       sa.close();
-      throw new VtepError('NOT_SUPPORTED', 'xfrm', 'the engine protects the underlay with IPv4 transport-mode ESP over IP protocol 50 (ESP-in-UDP and tunnel mode are available from the esp module)');
+      throw new VtepError('NOT_SUPPORTED', 'xfrm', 'the engine protects the underlay with IPv4 transport-mode ESP, over IP protocol 50 or in UDP (encap espinudp); tunnel mode and IPv6 are available from the esp module');
+    }
+    if (sa.udpEncapsulation !== null) {
+      this.addEspUdpSa(config, sa);
+      return;
     }
     if (this.raw === undefined && this.espBatch === undefined && this.useBatchSocket()) {
       try {
@@ -748,6 +754,58 @@ export class Vtep implements VtepApi {
     }
     this.saInputs.set(config.spi, config);
     this.classifySas();
+  }
+
+  /**
+   * An SA with `encap espinudp SPORT DPORT`: its ESP goes in UDP (RFC 3948) through the
+   * addon's batched socket on the local port, SPORT when it seals and DPORT when it
+   * opens (both opened: which one it does depends on the links, whatever their order).
+   */
+  private addEspUdpSa(config: SaConfigInput, sa: SecurityAssociation): void {
+    if (!this.useBatchSocket()) {
+      sa.close();
+      throw new VtepError('NOT_SUPPORTED', 'encap', "encap espinudp needs the addon's batched UDP socket (npm run build:addon)");
+    }
+    const opened: number[] = [];
+    try {
+      for (const port of new Set([sa.udpEncapsulation!.sourcePort, sa.udpEncapsulation!.destinationPort])) {
+        if (this.espUdp.has(port)) continue;
+        const socket = BatchUdpTransport.open({ port, family: 4 });
+        socket.start(
+          this.pool,
+          (buffers, sources, _ports, count) => this.receiveEspUdpBatch(buffers, sources, count),
+          undefined,
+          () => this.countEspDrop('socket-error'),
+        );
+        this.espUdp.set(port, socket);
+        opened.push(port);
+      }
+      this.sad.add(sa);
+    } catch (error) {
+      sa.close();
+      for (const port of opened) this.closeEspUdp(port);
+      if (error instanceof BatchUdpError && error.code !== 'BAD_OPTION') {
+        throw new VtepError('SYSTEM', 'encap', `cannot open the ESP-in-UDP socket: ${error.message}`);
+      }
+      throw new VtepError('EXISTS', 'spi', (error as Error).message);
+    }
+    this.saInputs.set(config.spi, config);
+    this.classifySas();
+  }
+
+  private closeEspUdp(port: number): void {
+    this.espUdp.get(port)?.close();
+    this.espUdp.delete(port);
+  }
+
+  /** Closes the ESP-in-UDP sockets no SA names any more. */
+  private pruneEspUdp(): void {
+    const used = new Set<number>();
+    for (const config of this.saInputs.values()) {
+      const encapsulation = this.sad.get(config.spi)?.udpEncapsulation;
+      if (encapsulation) used.add(encapsulation.sourcePort).add(encapsulation.destinationPort);
+    }
+    for (const port of [...this.espUdp.keys()]) if (!used.has(port)) this.closeEspUdp(port);
   }
 
   /**
@@ -802,6 +860,7 @@ export class Vtep implements VtepApi {
     this.sad.delete(spi);
     sa?.close();
     this.saInputs.delete(spi);
+    this.pruneEspUdp();
     this.classifySas();
     return true;
   }
@@ -943,6 +1002,7 @@ export class Vtep implements VtepApi {
     for (const underlay of [...this.underlays.values()]) this.dropUnderlay(underlay);
     this.raw?.close();
     this.espBatch?.close();
+    for (const port of [...this.espUdp.keys()]) this.closeEspUdp(port);
     for (const spi of [...this.saInputs.keys()]) this.sad.get(spi)?.close();
     this.fdb.close();
     this.closed = true;
@@ -1238,6 +1298,21 @@ export class Vtep implements VtepApi {
       this.pool.release(out);
       return;
     }
+    const encapsulation = sa.udpEncapsulation;
+    if (encapsulation !== null) {
+      // RFC 3948: SPI .. ICV as the payload of a UDP datagram from SPORT to DPORT; runs of
+      // equal-sized ones go as UDP GSO messages.
+      const socket = this.espUdp.get(encapsulation.sourcePort);
+      if (socket !== undefined && socket.queueIpv4(out.bytes, out.offset, out.length, this.fdb.destinationIpv4(destination), encapsulation.destinationPort)) {
+        this.espQueued[this.espQueuedCount++] = out;
+        counters.txPackets++;
+        counters.txBytes += frameLength;
+      } else {
+        counters.txDrops[DROP['tx-error']]!++;
+        this.pool.release(out);
+      }
+      return;
+    }
     const espBatch = this.espBatch;
     if (espBatch !== undefined) {
       // Queued: one sendmmsg for the batch at the end of transmit(), then the buffers go back.
@@ -1263,7 +1338,8 @@ export class Vtep implements VtepApi {
   private flushEsp(): void {
     const count = this.espQueuedCount;
     if (count === 0) return;
-    this.espBatch!.flush();
+    if (this.espBatch !== undefined && this.espBatch.queued !== 0) this.espBatch.flush();
+    if (this.espUdp.size !== 0) for (const socket of this.espUdp.values()) if (socket.queued !== 0) socket.flush();
     this.pool.releaseBatch(this.espQueued, count);
     this.espQueuedCount = 0;
   }
@@ -1286,6 +1362,29 @@ export class Vtep implements VtepApi {
     this.pool.releaseBatch(buffers, count);
   }
 
+  /** A batch from an ESP-in-UDP socket: UDP payloads (SPI .. ICV), opened in place to the UDP + tunnel packet. */
+  private receiveEspUdpBatch(buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
+    const sad = this.sad;
+    this.gathering = true;
+    for (let i = 0; i < count; i++) {
+      const buf = buffers[i]!;
+      // Keep-alives (one 0xff byte) and IKE (the non-ESP marker) are counted and dropped here.
+      const status = sad.openPayload(buf);
+      if (status !== EspStatus.OK) {
+        this.countEspDrop(espStatusName(status));
+        continue;
+      }
+      if (sad.lastSa?.lastNextHeader !== IpProtocol.UDP) {
+        this.countEspDrop('not-udp-inside');
+        continue;
+      }
+      this.receiveEspUdp(buf.bytes, buf.offset, buf.offset + buf.length, '', sources, i * 16);
+    }
+    this.gathering = false;
+    this.flushGathered();
+    this.pool.releaseBatch(buffers, count);
+  }
+
   private countEspDrop(reason: string): void {
     this.espDrops.set(reason, (this.espDrops.get(reason) ?? 0) + 1);
   }
@@ -1295,12 +1394,20 @@ export class Vtep implements VtepApi {
     const bytes = view.bytes;
     const end = view.offset + view.length;
     const ip = this.ipv4Fields;
-    const udp = this.udpFields;
-    if (readIpv4(bytes, view.offset, end, 0, ip) !== 0 || ip.protocol !== IpProtocol.UDP || readUdp(bytes, view.offset + ip.headerLength, end, udp) !== 0) {
+    if (readIpv4(bytes, view.offset, end, 0, ip) !== 0 || ip.protocol !== IpProtocol.UDP) {
       this.countEspDrop('not-udp-inside');
       return;
     }
-    const udpOffset = view.offset + ip.headerLength;
+    this.receiveEspUdp(bytes, view.offset + ip.headerLength, end, source, sources, sourceOffset);
+  }
+
+  /** The UDP + tunnel packet an ESP packet carried, at [udpOffset, end): to the underlay of its port. */
+  private receiveEspUdp(bytes: Uint8Array, udpOffset: number, end: number, source: string, sources: Uint8Array | null, sourceOffset: number): void {
+    const udp = this.udpFields;
+    if (readUdp(bytes, udpOffset, end, udp) !== 0) {
+      this.countEspDrop('not-udp-inside');
+      return;
+    }
     for (const underlay of this.underlays.values()) {
       if ((underlay.batch ?? underlay.transport!).port === udp.destinationPort) {
         this.receive(underlay, bytes, udpOffset + 8, udpOffset + udp.length, source, sources, sourceOffset);

@@ -10,6 +10,8 @@ import { SecurityAssociation } from '../../src/esp/sa.js';
 import { EtherType, encodeEthernet, parseMac } from '../../src/wire/ethernet.js';
 import { IpProtocol, encodeIpv4, parseIpv4 } from '../../src/wire/ipv4.js';
 import { rawSocketMissing } from '../../src/io/raw.js';
+import { isBatchUdpAvailable } from '../../src/io/udp-batch.js';
+import { createSocket } from 'node:dgram';
 
 const A_MAC = parseMac('02:00:00:00:00:0a');
 const B_MAC = parseMac('02:00:00:00:00:0b');
@@ -87,6 +89,44 @@ describe('vtep: MTU, tunnel capacity and pmtud (memory ports, loopback)', () => 
     }
     // A given MTU is the user's: left alone.
     expect(a.showLinks({ name: 'fixed' })[0]!.mtu).to.equal(1450);
+  });
+
+  it('encap espinudp: the MTU also counts the UDP header (1408 with aes-gcm); deleting the last SA on a port closes its socket', async function () {
+    if (!isBatchUdpAvailable()) this.skip();
+    await a.addLink({ name: 'vx', type: 'vxlan', vni: 100, dstport, local: '127.0.0.1', remote: '127.0.0.2', port: 'memory' });
+    const natPort = 20000 + Math.floor(Math.random() * 20000);
+    a.xfrmStateAdd({ src: '127.0.0.1', dst: '127.0.0.2', spi: 0x200, mode: 'transport', aead: { name: 'rfc4106(gcm(aes))', key: GCM_KEY, icvBits: 128 }, encap: { type: 'espinudp', sport: natPort, dport: natPort } });
+    const mtu = a.showLinks({ name: 'vx' })[0]!.mtu;
+    expect(mtu).to.equal(1408);
+    const sa = new SecurityAssociation({ spi: 0x200, mode: 'transport', algorithm: 'aes-gcm-128', key: Buffer.alloc(20, 0x11) });
+    const sealedLength = (payload: number): number => {
+      const buf = { bytes: new Uint8Array(4096), offset: 512, length: payload };
+      expect(sa.sealPayload(buf, IpProtocol.UDP)).to.equal(0);
+      return buf.length;
+    };
+    // IPv4 20 + UDP 8 (RFC 3948) + ESP(UDP 8 + VXLAN 8 + frame).
+    expect(20 + 8 + sealedLength(8 + 8 + 14 + mtu)).to.be.at.most(1500);
+    expect(20 + 8 + sealedLength(8 + 8 + 14 + mtu + 1)).to.be.greaterThan(1500);
+    sa.close();
+    // The port is the SA's until it goes.
+    const bindable = async (): Promise<boolean> => {
+      const socket = createSocket('udp4');
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('error', reject);
+          socket.bind(natPort, resolve);
+        });
+        return true;
+      } catch {
+        return false;
+      } finally {
+        socket.close();
+      }
+    };
+    expect(await bindable()).to.equal(false);
+    expect(a.xfrmStateDel(0x200, '127.0.0.2')).to.equal(true);
+    expect(a.showLinks({ name: 'vx' })[0]!.mtu).to.equal(1450);
+    expect(await bindable()).to.equal(true);
   });
 
   it('pmtud: a DF frame over the capacity is answered with ICMP frag-needed (mtu 1450) on the port, not sent; a non-DF one is sent', async () => {
