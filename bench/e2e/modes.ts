@@ -16,6 +16,7 @@ export const MODE_NAMES = [
   'vtepkit-vxlan-esp-gcm',
   'vtepkit-vxlan-esp-chacha',
   'vtepkit-vxlan-esp-gcm-node',
+  'vtepkit-vxlan-espinudp-gcm',
 ] as const;
 export type ModeName = (typeof MODE_NAMES)[number];
 
@@ -27,6 +28,7 @@ export const DESCRIPTIONS: Record<ModeName, string> = {
   'vtepkit-vxlan-esp-gcm': "vtepkit VXLAN in ESP transport mode, rfc4106(gcm(aes)) 128-bit key, default backend (openssl when the cipher addon is built)",
   'vtepkit-vxlan-esp-chacha': 'vtepkit VXLAN in ESP transport mode, rfc7539esp(chacha20,poly1305), default backend',
   'vtepkit-vxlan-esp-gcm-node': 'the same as esp-gcm, the daemons started with --esp-backend node (node:crypto, a cipher object per packet)',
+  'vtepkit-vxlan-espinudp-gcm': 'the same as esp-gcm in UDP 4500 (encap espinudp 4500 4500 0.0.0.0, RFC 3948)',
 };
 
 export interface Host {
@@ -175,12 +177,13 @@ async function vtepkitPath(context: SetupContext, dev: string, linkWords: (self:
 }
 
 /** Both SAs (a→b and b→a), installed on both hosts, as docs/vtep.md walk-through 6 does. */
-function securityAssociations(a: Host, b: Host, algorithm: string, keyBytes: number): string[][] {
+function securityAssociations(a: Host, b: Host, algorithm: string, keyBytes: number, inUdp = false): string[][] {
   const forward = hex(keyBytes);
   const backward = hex(keyBytes);
+  const encap = inUdp ? ['encap', 'espinudp', '4500', '4500', '0.0.0.0'] : [];
   return [
-    ['xfrm', 'state', 'add', 'src', a.underlay, 'dst', b.underlay, 'proto', 'esp', 'spi', '0x1000', 'mode', 'transport', 'aead', algorithm, forward, '128'],
-    ['xfrm', 'state', 'add', 'src', b.underlay, 'dst', a.underlay, 'proto', 'esp', 'spi', '0x1001', 'mode', 'transport', 'aead', algorithm, backward, '128'],
+    ['xfrm', 'state', 'add', 'src', a.underlay, 'dst', b.underlay, 'proto', 'esp', 'spi', '0x1000', 'mode', 'transport', 'aead', algorithm, forward, '128', ...encap],
+    ['xfrm', 'state', 'add', 'src', b.underlay, 'dst', a.underlay, 'proto', 'esp', 'spi', '0x1001', 'mode', 'transport', 'aead', algorithm, backward, '128', ...encap],
   ];
 }
 
@@ -237,6 +240,7 @@ export async function setUp(mode: ModeName, context: SetupContext): Promise<Path
       ]);
     case 'vtepkit-vxlan-esp-gcm':
     case 'vtepkit-vxlan-esp-gcm-node':
+    case 'vtepkit-vxlan-espinudp-gcm':
     case 'vtepkit-vxlan-esp-chacha': {
       // docs/vtep.md walk-through 6: the link first (an SA whose src is the
       // link's local address is outbound), then both SAs on both hosts.
@@ -245,7 +249,7 @@ export async function setUp(mode: ModeName, context: SetupContext): Promise<Path
         context,
         'vxlan100',
         (self, peer) => [['link', 'add', 'vxlan100', 'type', 'vxlan', 'id', VNI_VXLAN, 'dstport', '4789', 'local', self.underlay, 'remote', peer.underlay]],
-        securityAssociations(a, b, algorithm, keyBytes),
+        securityAssociations(a, b, algorithm, keyBytes, mode === 'vtepkit-vxlan-espinudp-gcm'),
         mode === 'vtepkit-vxlan-esp-gcm-node' ? ['--esp-backend', 'node'] : [],
       );
     }
