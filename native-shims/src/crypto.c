@@ -241,51 +241,43 @@ static int mac(const packet_args* p, uint8_t digest[EVP_MAX_MD_SIZE]) {
   return HMAC_Final(h, digest, &length) == 1 && length >= ICV_LENGTH;
 }
 
-static napi_value seal(napi_env env, napi_callback_info info) {
-  packet_args p;
-  int status;
-  if (!get_packet(env, info, &p, &status)) return NULL;
-  if (status != STATUS_OK) return make_int32(env, status);
-  esp_cipher* c = p.cipher;
-  EVP_CIPHER_CTX* ctx = c->encrypt;
-  uint8_t* payload = p.buf + p.payload;
-  int n = p.icv - p.payload;
-  int written;
+/* The packet's cipher context (encrypting or decrypting), payload and its length. */
+#define PACKET_LOCALS(direction)                \
+  esp_cipher* c = p->cipher;                    \
+  EVP_CIPHER_CTX* ctx = c->direction;           \
+  uint8_t* payload = p->buf + p->payload;       \
+  int n = p->icv - p->payload;                  \
+  int written
+
+static int seal_packet(const packet_args* p) {
+  PACKET_LOCALS(encrypt);
   int ok;
   if (c->aead) {
     uint8_t nonce[12], aad[12], ignored[16];
-    int aad_length = nonce_and_aad(&p, nonce, aad);
+    int aad_length = nonce_and_aad(p, nonce, aad);
     ok = EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 &&
          EVP_EncryptUpdate(ctx, NULL, &written, aad, aad_length) == 1 &&
          (n == 0 || EVP_EncryptUpdate(ctx, payload, &written, payload, n) == 1) &&
          EVP_EncryptFinal_ex(ctx, ignored, &written) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, ICV_LENGTH, p.buf + p.icv) == 1;
+         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, ICV_LENGTH, p->buf + p->icv) == 1;
   } else {
     uint8_t digest[EVP_MAX_MD_SIZE];
     /* The IV field holds the SA's 16 random bytes: they are the IV (RFC 3602 2.3). */
-    ok = n % 16 == 0 && p.payload - p.esp >= 8 + 16 &&
+    ok = n % 16 == 0 && p->payload - p->esp >= 8 + 16 &&
          EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, payload - 16) == 1 &&
          (n == 0 || EVP_EncryptUpdate(ctx, payload, &written, payload, n) == 1) &&
-         mac(&p, digest);
-    if (ok) memcpy(p.buf + p.icv, digest, ICV_LENGTH);
+         mac(p, digest);
+    if (ok) memcpy(p->buf + p->icv, digest, ICV_LENGTH);
   }
-  return make_int32(env, ok ? STATUS_OK : STATUS_BAD_LENGTH);
+  return ok ? STATUS_OK : STATUS_BAD_LENGTH;
 }
 
-static napi_value open_(napi_env env, napi_callback_info info) {
-  packet_args p;
-  int status;
-  if (!get_packet(env, info, &p, &status)) return NULL;
-  if (status != STATUS_OK) return make_int32(env, status);
-  esp_cipher* c = p.cipher;
-  EVP_CIPHER_CTX* ctx = c->decrypt;
-  uint8_t* payload = p.buf + p.payload;
-  int n = p.icv - p.payload;
-  int written;
+static int open_packet(const packet_args* p) {
+  PACKET_LOCALS(decrypt);
   if (c->aead) {
     uint8_t nonce[12], aad[12], tag[ICV_LENGTH], ignored[16];
-    int aad_length = nonce_and_aad(&p, nonce, aad);
-    memcpy(tag, p.buf + p.icv, ICV_LENGTH);
+    int aad_length = nonce_and_aad(p, nonce, aad);
+    memcpy(tag, p->buf + p->icv, ICV_LENGTH);
     int ok = EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) == 1 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, ICV_LENGTH, tag) == 1 &&
              EVP_DecryptUpdate(ctx, NULL, &written, aad, aad_length) == 1 &&
@@ -293,19 +285,35 @@ static napi_value open_(napi_env env, napi_callback_info info) {
     /* The tag is compared here, in constant time by OpenSSL. */
     if (!ok || EVP_DecryptFinal_ex(ctx, ignored, &written) != 1) {
       OPENSSL_cleanse(scratch, (size_t)n);
-      return make_int32(env, STATUS_BAD_ICV);
+      return STATUS_BAD_ICV;
     }
     memcpy(payload, scratch, (size_t)n);
     OPENSSL_cleanse(scratch, (size_t)n);
-    return make_int32(env, STATUS_OK);
+    return STATUS_OK;
   }
   uint8_t digest[EVP_MAX_MD_SIZE];
   /* RFC 4303 3.4.4.1: integrity first, decryption only after. */
-  if (!mac(&p, digest) || CRYPTO_memcmp(digest, p.buf + p.icv, ICV_LENGTH) != 0) return make_int32(env, STATUS_BAD_ICV);
-  if (n % 16 != 0 || p.payload - p.esp < 8 + 16) return make_int32(env, STATUS_BAD_LENGTH);
+  if (!mac(p, digest) || CRYPTO_memcmp(digest, p->buf + p->icv, ICV_LENGTH) != 0) return STATUS_BAD_ICV;
+  if (n % 16 != 0 || p->payload - p->esp < 8 + 16) return STATUS_BAD_LENGTH;
   int ok = EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, payload - 16) == 1 &&
            (n == 0 || EVP_DecryptUpdate(ctx, payload, &written, payload, n) == 1);
-  return make_int32(env, ok ? STATUS_OK : STATUS_BAD_LENGTH);
+  return ok ? STATUS_OK : STATUS_BAD_LENGTH;
+}
+
+/* Checks the call's arguments, then runs `fn` on the packet; bad offsets give BAD_LENGTH. */
+static napi_value run(napi_env env, napi_callback_info info, int (*fn)(const packet_args*)) {
+  packet_args p;
+  int status;
+  if (!get_packet(env, info, &p, &status)) return NULL;
+  return make_int32(env, status != STATUS_OK ? status : fn(&p));
+}
+
+static napi_value seal(napi_env env, napi_callback_info info) {
+  return run(env, info, seal_packet);
+}
+
+static napi_value open_(napi_env env, napi_callback_info info) {
+  return run(env, info, open_packet);
 }
 
 static napi_value destroy(napi_env env, napi_callback_info info) {

@@ -724,7 +724,7 @@ export class Vtep implements VtepApi {
         const socket = BatchUdpTransport.open({ port: 0, family: 4, protocol: IpProtocol.ESP });
         socket.start(
           this.pool,
-          (buffers, sources, _ports, count) => this.receiveEspBatch(buffers, sources, count),
+          (buffers, sources, _ports, count) => this.receiveEspBatch(buffers, sources, count, false),
           undefined,
           () => this.countEspDrop('socket-error'),
         );
@@ -773,7 +773,7 @@ export class Vtep implements VtepApi {
         const socket = BatchUdpTransport.open({ port, family: 4 });
         socket.start(
           this.pool,
-          (buffers, sources, _ports, count) => this.receiveEspUdpBatch(buffers, sources, count),
+          (buffers, sources, _ports, count) => this.receiveEspBatch(buffers, sources, count, true),
           undefined,
           () => this.countEspDrop('socket-error'),
         );
@@ -1298,25 +1298,13 @@ export class Vtep implements VtepApi {
       this.pool.release(out);
       return;
     }
+    // Queued on a batched socket: one sendmmsg for the batch at the end of transmit(), then the
+    // buffers go back. In UDP (RFC 3948: SPI .. ICV as the payload, SPORT to DPORT, runs of
+    // equal-sized packets as UDP GSO messages), or as IP protocol 50.
     const encapsulation = sa.udpEncapsulation;
-    if (encapsulation !== null) {
-      // RFC 3948: SPI .. ICV as the payload of a UDP datagram from SPORT to DPORT; runs of
-      // equal-sized ones go as UDP GSO messages.
-      const socket = this.espUdp.get(encapsulation.sourcePort);
-      if (socket !== undefined && socket.queueIpv4(out.bytes, out.offset, out.length, this.fdb.destinationIpv4(destination), encapsulation.destinationPort)) {
-        this.espQueued[this.espQueuedCount++] = out;
-        counters.txPackets++;
-        counters.txBytes += frameLength;
-      } else {
-        counters.txDrops[DROP['tx-error']]!++;
-        this.pool.release(out);
-      }
-      return;
-    }
-    const espBatch = this.espBatch;
-    if (espBatch !== undefined) {
-      // Queued: one sendmmsg for the batch at the end of transmit(), then the buffers go back.
-      if (espBatch.queueIpv4(out.bytes, out.offset, out.length, this.fdb.destinationIpv4(destination), 0)) {
+    const socket = encapsulation !== null ? this.espUdp.get(encapsulation.sourcePort) : this.espBatch;
+    if (encapsulation !== null || socket !== undefined) {
+      if (socket !== undefined && socket.queueIpv4(out.bytes, out.offset, out.length, this.fdb.destinationIpv4(destination), encapsulation?.destinationPort ?? 0)) {
         this.espQueued[this.espQueuedCount++] = out;
         counters.txPackets++;
         counters.txBytes += frameLength;
@@ -1344,41 +1332,26 @@ export class Vtep implements VtepApi {
     this.espQueuedCount = 0;
   }
 
-  /** A batch from the raw ESP socket: whole IPv4 packets, opened in place, then delivered as tunnel packets. */
-  private receiveEspBatch(buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
+  /**
+   * A batch of ESP packets, opened in place and delivered as tunnel packets: from the raw
+   * socket whole IPv4 packets (`inUdp` false), from an ESP-in-UDP socket UDP payloads
+   * (SPI .. ICV; keep-alives and IKE messages are counted and dropped by the SAD).
+   */
+  private receiveEspBatch(buffers: PacketBuffer[], sources: Uint8Array, count: number, inUdp: boolean): void {
     const sad = this.sad;
     this.gathering = true;
     for (let i = 0; i < count; i++) {
       const buf = buffers[i]!;
-      const status = sad.openBuffer(buf);
+      const status = inUdp ? sad.openPayload(buf) : sad.openBuffer(buf);
       if (status !== EspStatus.OK) {
         this.countEspDrop(espStatusName(status));
-        continue;
-      }
-      this.receiveEsp(buf, '', sources, i * 16);
-    }
-    this.gathering = false;
-    this.flushGathered();
-    this.pool.releaseBatch(buffers, count);
-  }
-
-  /** A batch from an ESP-in-UDP socket: UDP payloads (SPI .. ICV), opened in place to the UDP + tunnel packet. */
-  private receiveEspUdpBatch(buffers: PacketBuffer[], sources: Uint8Array, count: number): void {
-    const sad = this.sad;
-    this.gathering = true;
-    for (let i = 0; i < count; i++) {
-      const buf = buffers[i]!;
-      // Keep-alives (one 0xff byte) and IKE (the non-ESP marker) are counted and dropped here.
-      const status = sad.openPayload(buf);
-      if (status !== EspStatus.OK) {
-        this.countEspDrop(espStatusName(status));
-        continue;
-      }
-      if (sad.lastSa?.lastNextHeader !== IpProtocol.UDP) {
+      } else if (!inUdp) {
+        this.receiveEsp(buf, '', sources, i * 16);
+      } else if (sad.lastSa?.lastNextHeader !== IpProtocol.UDP) {
         this.countEspDrop('not-udp-inside');
-        continue;
+      } else {
+        this.receiveEspUdp(buf.bytes, buf.offset, buf.offset + buf.length, '', sources, i * 16);
       }
-      this.receiveEspUdp(buf.bytes, buf.offset, buf.offset + buf.length, '', sources, i * 16);
     }
     this.gathering = false;
     this.flushGathered();

@@ -37,6 +37,31 @@ function side(local: string, remote: string, address: string, outKey: string, in
   };
 }
 
+type Layers = Record<string, unknown>;
+
+/**
+ * Captures the underlay (everything IP, at least 6 packets) on `veth` while `host` pings
+ * `target` three times, then has tshark dissect the file with both SAs' keys; returns each
+ * packet's layers.
+ */
+async function pingAndDissect(lab: Lab, host: string, veth: string, target: string, file: string): Promise<Layers[]> {
+  await captureWhile(lab, host, veth, 'ip', 6, file, () => {
+    const r = lab.try(host, 'ping', '-c', '3', '-i', '0.2', '-W', '2', target);
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+  });
+  const uat = (spi: number, key: string): string =>
+    `uat:esp_sa:"IPv4","*","*","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","${key}","NULL",""`;
+  const dissected = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', '-o', 'esp.enable_encryption_decode:TRUE',
+    '-o', uat(0x1000, KEY_AB), '-o', uat(0x1001, KEY_BA)], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  expect(dissected.status, dissected.stderr).to.equal(0);
+  const packets = (JSON.parse(dissected.stdout) as { _source: { layers: Layers } }[]).map((p) => p._source.layers);
+  expect(packets.length).to.be.at.least(6);
+  return packets;
+}
+
+/** The first instance of a layer tshark may list several times (the outer one). */
+const outer = (layers: Layers, name: string): Record<string, string> => [layers[name]].flat()[0] as Record<string, string>;
+
 describe('e2e: VXLAN over ESP (transport mode, IP protocol 50 or ESP-in-UDP) between two vtepkit VTEPs', function () {
   this.timeout(60_000);
 
@@ -64,23 +89,9 @@ describe('e2e: VXLAN over ESP (transport mode, IP protocol 50 or ESP-in-UDP) bet
     });
 
     it('pings across; the underlay holds only ESP; tshark with the keys finds VXLAN VNI 100 inside', async () => {
-      const file = join(dir, 'underlay.pcap');
       // Everything IP on the underlay except ARP: if any VXLAN leaked in clear, it would be here.
-      await captureWhile(lab, left, veth, 'ip', 6, file, () => {
-        const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.202.0.2');
-        expect(r.status, r.stdout + r.stderr).to.equal(0);
-      });
-      const uat = (spi: number, key: string): string =>
-        `uat:esp_sa:"IPv4","*","*","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","${key}","NULL",""`;
-      const dissected = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', '-o', 'esp.enable_encryption_decode:TRUE',
-        '-o', uat(0x1000, KEY_AB), '-o', uat(0x1001, KEY_BA)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      expect(dissected.status, dissected.stderr).to.equal(0);
-      const packets = JSON.parse(dissected.stdout) as { _source: { layers: Record<string, unknown> } }[];
-      expect(packets.length).to.be.at.least(6);
-      for (const p of packets) {
-        const layers = p._source.layers;
-        const ip = ([layers['ip']].flat()[0]) as Record<string, string>;
-        expect(ip['ip.proto'], 'only ESP on the underlay').to.equal('50');
+      for (const layers of await pingAndDissect(lab, left, veth, '10.202.0.2', join(dir, 'underlay.pcap'))) {
+        expect(outer(layers, 'ip')['ip.proto'], 'only ESP on the underlay').to.equal('50');
         const vxlan = layers['vxlan'] as Record<string, string> | undefined;
         expect(vxlan, 'tshark decrypted VXLAN').to.not.equal(undefined);
         expect(vxlan!['vxlan.vni']).to.equal('100');
@@ -119,24 +130,10 @@ describe('e2e: VXLAN over ESP (transport mode, IP protocol 50 or ESP-in-UDP) bet
     });
 
     it('pings across; the underlay holds only UDP 4500; tshark with the keys finds ESP, then VXLAN VNI 100 inside', async () => {
-      const file = join(dir, 'underlay.pcap');
-      await captureWhile(lab, left, veth, 'ip', 6, file, () => {
-        const r = lab.try(left, 'ping', '-c', '3', '-i', '0.2', '-W', '2', '10.203.0.2');
-        expect(r.status, r.stdout + r.stderr).to.equal(0);
-      });
-      const uat = (spi: number, key: string): string =>
-        `uat:esp_sa:"IPv4","*","*","0x${spi.toString(16).padStart(8, '0')}","AES-GCM with 16 octet ICV [RFC4106]","${key}","NULL",""`;
-      const dissected = spawnSync('tshark', ['-r', file, '-T', 'json', '--no-duplicate-keys', '-o', 'esp.enable_encryption_decode:TRUE',
-        '-o', uat(0x1000, KEY_AB), '-o', uat(0x1001, KEY_BA)], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      expect(dissected.status, dissected.stderr).to.equal(0);
-      const packets = JSON.parse(dissected.stdout) as { _source: { layers: Record<string, unknown> } }[];
-      expect(packets.length).to.be.at.least(6);
       const spis = new Set<string>();
-      for (const p of packets) {
-        const layers = p._source.layers;
-        const ip = ([layers['ip']].flat()[0]) as Record<string, string>;
-        expect(ip['ip.proto'], 'only UDP on the underlay').to.equal('17');
-        const udp = ([layers['udp']].flat()[0]) as Record<string, string>;
+      for (const layers of await pingAndDissect(lab, left, veth, '10.203.0.2', join(dir, 'underlay.pcap'))) {
+        expect(outer(layers, 'ip')['ip.proto'], 'only UDP on the underlay').to.equal('17');
+        const udp = outer(layers, 'udp');
         expect([udp['udp.srcport'], udp['udp.dstport']]).to.deep.equal(['4500', '4500']);
         const esp = layers['esp'] as Record<string, string> | undefined;
         expect(esp, 'tshark found ESP in the UDP datagram').to.not.equal(undefined);
