@@ -59,11 +59,13 @@ interface Parameters {
   /** A probe in the flood every this many microseconds (0: none). */
   loadedIntervalUs: number;
   generator: 'packet' | 'udp';
+  /** Where the JSON and the chart go ('' : bench/results). */
+  out: string;
   verbose: boolean;
 }
 
 const USAGE = `usage: npm run bench:e2e -- [--seconds S] [--rounds N] [--modes ${MODE_NAMES.join(',')}]
-       [--batch N] [--rate PPS] [--probes N] [--probe-rate PER_S] [--loaded-interval-us US] [--generator packet|udp] [--verbose]`;
+       [--batch N] [--rate PPS] [--probes N] [--probe-rate PER_S] [--loaded-interval-us US] [--generator packet|udp] [--out DIR] [--verbose]`;
 
 function parseArguments(argv: string[]): Parameters {
   const p: Parameters = {
@@ -76,6 +78,7 @@ function parseArguments(argv: string[]): Parameters {
     probeRate: 2000,
     loadedIntervalUs: 1000,
     generator: 'packet',
+    out: '',
     verbose: false,
   };
   const number = (flag: string, value: string | undefined, min: number, max: number, integer: boolean): number => {
@@ -120,6 +123,11 @@ function parseArguments(argv: string[]): Parameters {
         i++;
         break;
       }
+      case '--out':
+        if (value === undefined || value === '' || value.startsWith('--')) throw new BenchError(`--out: a directory for the JSON and the chart, got ${JSON.stringify(value ?? '')}`);
+        p.out = value;
+        i++;
+        break;
       case '--verbose':
         p.verbose = true;
         break;
@@ -555,7 +563,7 @@ async function main(): Promise<void> {
   }
 
   const stamp = started.toISOString().replace(/:/g, '-').replace(/\..*/, '');
-  const outDir = join(here, 'results');
+  const outDir = p.out || join(here, 'results');
   mkdirSync(outDir, { recursive: true });
   const json = join(outDir, `e2e-${stamp}.json`);
   const svg = join(outDir, `e2e-${stamp}.svg`);

@@ -7,6 +7,8 @@
  *   npm run bench                      # quick, under 2 minutes
  *   npm run bench -- --full            # longer samples, more rounds
  *   npm run bench -- --only datapath   # one suite: wire, datapath, pool, fdb, esp
+ *   npm run bench -- --out DIR         # the JSON goes to DIR instead of bench/results
+ *   npm run bench -- --rounds N        # passed to each suite (2..; quick runs 5)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,6 +21,10 @@ const suites = ['wire', 'datapath', 'pool', 'fdb', 'esp'].filter((name) => exist
 const full = process.argv.includes('--full');
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+const outAt = process.argv.indexOf('--out');
+const outDir = outAt > 0 && process.argv[outAt + 1] ? process.argv[outAt + 1]! : join(here, 'results');
+const roundsAt = process.argv.indexOf('--rounds');
+const rounds = roundsAt > 0 ? ['--rounds', process.argv[roundsAt + 1] ?? ''] : [];
 
 const machine = {
   cpu: cpus()[0]?.model ?? 'unknown',
@@ -39,9 +45,9 @@ if (only && selected.length === 0) {
   process.exit(2);
 }
 for (const [index, suite] of selected.entries()) {
-  const json = join(here, 'results', `.${suite}.tmp.json`);
-  mkdirSync(join(here, 'results'), { recursive: true });
-  const args = ['--import', 'tsx', join(here, `${suite}.bench.ts`), '--json', json, ...(full ? [] : ['--quick'])];
+  const json = join(outDir, `.${suite}.tmp.json`);
+  mkdirSync(outDir, { recursive: true });
+  const args = ['--import', 'tsx', join(here, `${suite}.bench.ts`), '--json', json, ...(full ? [] : ['--quick']), ...rounds];
   const suiteStarted = Date.now();
   console.log(`\n=== [${index + 1}/${selected.length}] ${suite} (${((suiteStarted - started) / 1000).toFixed(0)} s so far) ===`);
   const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -142,8 +148,8 @@ if (headlines.length > 0) {
   for (const line of headlines) console.log(line);
 }
 
-mkdirSync(join(here, 'results'), { recursive: true });
+mkdirSync(outDir, { recursive: true });
 const date = new Date().toISOString().replace(/[:]/g, '-').replace(/\..*/, '');
-const out = join(here, 'results', `${date}.json`);
+const out = join(outDir, `${date}.json`);
 writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine, quick: !full, seconds, headlines, results }, null, 2)}\n`);
 console.log(`\nall figures: ${out} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
