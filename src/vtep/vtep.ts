@@ -289,6 +289,8 @@ export class Vtep implements VtepApi {
   private raw: RawEspTransport | undefined;
   /** Sealed packets queued on espBatch, released once it has flushed (the kernel copies them then). */
   private readonly espQueued: PacketBuffer[] = [];
+  /** Frames sealed in their own buffers and queued on an ESP socket since the last flush. */
+  private espInPlace = 0;
   private espQueuedCount = 0;
   private readonly ipv4Fields = new Ipv4Fields();
   private readonly udpFields = new UdpFields();
@@ -1065,7 +1067,10 @@ export class Vtep implements VtepApi {
             }
             const sa = this.outboundSas.size === 0 ? undefined : this.outboundSas.get(this.remoteAddress(destination));
             if (sa !== undefined) {
-              this.sendEsp(link, sa, bytes, start, total, offset, length, destination);
+              // Sealed where the frame lies when it goes to one remote only, on a batched socket
+              // (the frame's buffer is kept until the flush), with its own VNI (nothing rewritten after).
+              const inPlace = members === 1 && batch !== undefined && remoteVni === link.vni;
+              this.sendEsp(link, sa, bytes, start, total, offset, length, destination, inPlace ? buf : null);
             } else if (batch !== undefined ? this.queueBatch(batch, bytes, start, total, destination, kind) : transport!.send(bytes, start, total, fdb.destinationPort(destination), this.remoteAddress(destination))) {
               counters.txPackets++;
               counters.txBytes += length;
@@ -1272,45 +1277,56 @@ export class Vtep implements VtepApi {
   }
 
   /**
-   * ESP path: UDP header + tunnel header + frame, copied into a fresh pool buffer
-   * (a frame sent to several remotes is sealed once per remote, and the seal is in
-   * place), sealed in transport mode, sent as IP protocol 50. The buffer goes back
-   * to the pool when the send completes.
+   * ESP path: UDP header + tunnel header + frame, sealed in transport mode, sent as
+   * IP protocol 50 or in UDP. `frame` given (one remote, queued on a batched socket,
+   * the frame's buffer kept until the flush): the UDP header goes in front of the
+   * tunnel header and the seal is done where the frame lies, no copy. Otherwise (a
+   * frame sent to several remotes is sealed once per remote) a copy in a fresh pool
+   * buffer, which goes back to the pool once sent.
    */
-  private sendEsp(link: Link, sa: SecurityAssociation, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, destination: number): void {
+  private sendEsp(link: Link, sa: SecurityAssociation, bytes: Uint8Array, start: number, total: number, frameOffset: number, frameLength: number, destination: number, frame: PacketBuffer | null): void {
     const counters = link.counters;
     const port = this.fdb.destinationPort(destination);
-    const out = this.pool.acquire();
+    // In UDP (RFC 3948: SPI .. ICV as the payload, SPORT to DPORT), or as IP protocol 50.
+    const encapsulation = sa.udpEncapsulation;
+    const socket = encapsulation !== null ? this.espUdp.get(encapsulation.sourcePort) : this.espBatch;
+    let out: PacketBuffer | null = socket !== undefined ? frame : null;
+    if (out !== null && (start - 8 - sa.headroom < 0 || start + total + sa.tailroom > bytes.length)) out = null;
+    const owned = out === null;
     if (out === null) {
-      counters.txDrops[DROP['no-buffer']]!++;
-      return;
+      out = this.pool.acquire();
+      if (out === null) {
+        counters.txDrops[DROP['no-buffer']]!++;
+        return;
+      }
+      // A copy, with room for the UDP header in front (the flood path: one per remote).
+      out.bytes.set(bytes.subarray(start, start + total), out.offset + 8);
+    } else {
+      out.offset = start - 8;
     }
-    const udp = out.offset;
-    out.bytes.set(bytes.subarray(start, start + total), udp + 8);
     const sourcePort = hashToPort(flowHash(bytes, frameOffset, frameLength), 49152, 65535);
     // UDP checksum 0 over IPv4 (RFC 768); ESP's ICV covers these bytes.
-    writeUdp(out.bytes, udp, sourcePort, port, 8 + total, 0);
+    writeUdp(out.bytes, out.offset, sourcePort, port, 8 + total, 0);
     out.length = 8 + total;
     const status = sa.sealPayload(out, IpProtocol.UDP);
     if (status !== EspStatus.OK) {
       counters.txDrops[DROP['esp-seal']]!++;
       this.countEspDrop(`seal-${espStatusName(status)}`);
-      this.pool.release(out);
+      if (owned) this.pool.release(out);
       return;
     }
-    // Queued on a batched socket: one sendmmsg for the batch at the end of transmit(), then the
-    // buffers go back. In UDP (RFC 3948: SPI .. ICV as the payload, SPORT to DPORT, runs of
-    // equal-sized packets as UDP GSO messages), or as IP protocol 50.
-    const encapsulation = sa.udpEncapsulation;
-    const socket = encapsulation !== null ? this.espUdp.get(encapsulation.sourcePort) : this.espBatch;
+    // Queued on a batched socket: one sendmmsg for the batch at the end of transmit() (runs of
+    // equal-sized packets in UDP as GSO messages), then the buffers go back.
     if (encapsulation !== null || socket !== undefined) {
       if (socket !== undefined && socket.queueIpv4(out.bytes, out.offset, out.length, this.fdb.destinationIpv4(destination), encapsulation?.destinationPort ?? 0)) {
-        this.espQueued[this.espQueuedCount++] = out;
+        // The frame's own buffer goes back with its batch, after the flush; a copy after the flush too.
+        if (owned) this.espQueued[this.espQueuedCount++] = out;
+        else this.espInPlace++;
         counters.txPackets++;
         counters.txBytes += frameLength;
       } else {
         counters.txDrops[DROP['tx-error']]!++;
-        this.pool.release(out);
+        if (owned) this.pool.release(out);
       }
       return;
     }
@@ -1325,7 +1341,8 @@ export class Vtep implements VtepApi {
   /** Sends the ESP packets queued during a transmit batch and gives their buffers back. */
   private flushEsp(): void {
     const count = this.espQueuedCount;
-    if (count === 0) return;
+    if (count === 0 && this.espInPlace === 0) return;
+    this.espInPlace = 0;
     if (this.espBatch !== undefined && this.espBatch.queued !== 0) this.espBatch.flush();
     if (this.espUdp.size !== 0) for (const socket of this.espUdp.values()) if (socket.queued !== 0) socket.flush();
     this.pool.releaseBatch(this.espQueued, count);

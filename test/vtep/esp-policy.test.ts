@@ -72,6 +72,51 @@ for (const underlay of ['batch', 'dgram'] as const) {
   });
 }
 
+describe('vtep: ESP to one remote of a flood, plaintext to the other (batch underlay)', () => {
+  before(function () {
+    if (rawSocketMissing(4) || !isBatchUdpAvailable()) this.skip();
+  });
+
+  it('the sealed copy leaves the frame intact for the next remote; a unicast frame is sealed in its own buffer', async () => {
+    const a = new Vtep({ underlay: 'batch' });
+    const b = new Vtep({ underlay: 'batch' });
+    const c = new Vtep({ underlay: 'batch' });
+    try {
+      const dstport = 20000 + Math.floor(Math.random() * 20000);
+      await a.addLink({ name: 'va', type: 'vxlan', vni: 100, dstport, local: '127.0.0.1', port: 'memory' });
+      await b.addLink({ name: 'vb', type: 'vxlan', vni: 100, dstport, local: '127.0.0.2', port: 'memory' });
+      await c.addLink({ name: 'vc', type: 'vxlan', vni: 100, dstport, local: '127.0.0.3', port: 'memory' });
+      for (const [v, name] of [[a, 'va'], [b, 'vb'], [c, 'vc']] as const) await v.setLink(name, { up: true });
+      // Head-end replication to B (ESP) and C (plaintext), as `bridge fdb append 00:00:00:00:00:00 dst …`.
+      a.fdbAppend('va', '00:00:00:00:00:00', { dst: '127.0.0.2' });
+      a.fdbAppend('va', '00:00:00:00:00:00', { dst: '127.0.0.3' });
+      const sa = { src: '127.0.0.1', dst: '127.0.0.2', spi: 0x5101, mode: 'transport' as const, aead: { name: 'rfc4106(gcm(aes))', key: '0x' + '44'.repeat(20), icvBits: 128 } };
+      a.xfrmStateAdd(sa);
+      b.xfrmStateAdd(sa);
+      const portB = b.portOf('vb') as MemoryPort;
+      const portC = c.portOf('vc') as MemoryPort;
+      (a.portOf('va') as MemoryPort).inject(frame(), frame());
+      await until(() => portB.delivered.length === 2 && portC.delivered.length === 2, 'both frames at B and at C');
+      for (const delivered of [...portB.delivered, ...portC.delivered]) expect(Buffer.from(delivered).equals(Buffer.from(frame()))).to.equal(true);
+      // Now unicast to B only (its MAC learnt behind 127.0.0.2): sealed where the frame lies.
+      a.fdbAdd('va', '02:00:00:00:00:0b', { dst: '127.0.0.2' });
+      const unicast = frame();
+      unicast.set([2, 0, 0, 0, 0, 0x0b], 0);
+      (a.portOf('va') as MemoryPort).inject(unicast);
+      await until(() => portB.delivered.length === 3, 'the unicast frame at B');
+      expect(Buffer.from(portB.delivered[2]!).equals(Buffer.from(unicast))).to.equal(true);
+      expect(portC.delivered.length).to.equal(2);
+      const stats = (v: Vtep): Record<string, unknown> => (v.xfrmStateShow().find((s) => s.spi === 0x5101)!.stats as { stats: Record<string, unknown> }).stats;
+      expect(stats(a)).to.deep.include({ sealed: 3 });
+      expect(stats(b)).to.deep.include({ opened: 3 });
+    } finally {
+      await a.close();
+      await b.close();
+      await c.close();
+    }
+  });
+});
+
 describe('vtep: espBackend for the underlay SAs', () => {
   before(function () {
     if (rawSocketMissing(4)) this.skip();
