@@ -218,6 +218,74 @@ function rawExchange(path: string, payload: Buffer | string, answers: number): P
   });
 }
 
+describe('e2e: vtepkit daemon under garbage at UDP 4500 with ESP in UDP (encap espinudp)', function () {
+  this.timeout(60_000);
+  const lab = new Lab('ru');
+  let dir = '';
+  let left: End;
+  let right: End;
+  let noise = '';
+  const key = (byte: string): string => '0x' + byte.repeat(20);
+
+  before(async function () {
+    skipWithoutLab(this);
+    dir = mkdtempSync(join(tmpdir(), 'vtepkit-ru-'));
+    left = { ns: lab.host('left'), socket: join(dir, 'left.sock'), local: '198.51.100.1', overlay: '10.212.0.1' };
+    right = { ns: lab.host('right'), socket: join(dir, 'right.sock'), local: '198.51.100.2', overlay: '10.212.0.2' };
+    lab.link(left.ns, '198.51.100.1/24', right.ns, '198.51.100.2/24');
+    noise = lab.host('noise');
+    for (const ns of [left.ns, right.ns, noise]) quiet(lab, ns);
+    lab.link(left.ns, '203.0.113.1/24', noise, '203.0.113.2/24');
+    lab.exec(noise, 'ip', 'route', 'add', '198.51.100.0/24', 'via', '203.0.113.1');
+    left.daemon = await startDaemon(lab, left.ns, left.socket);
+    right.daemon = await startDaemon(lab, right.ns, right.socket);
+    await Promise.all([configureEnd(left, right.local), configureEnd(right, left.local)]);
+    for (const end of [left, right]) {
+      for (const [src, dst, spi, k] of [['198.51.100.1', '198.51.100.2', '0x3000', key('aa')], ['198.51.100.2', '198.51.100.1', '0x3001', key('bb')]]) {
+        await vtepkitOk(end.ns, end.socket, 'xfrm', 'state', 'add', 'src', src!, 'dst', dst!, 'proto', 'esp', 'spi', spi!, 'mode', 'transport',
+          'aead', 'rfc4106(gcm(aes))', k!, '128', 'encap', 'espinudp', '4500', '4500', '0.0.0.0');
+      }
+    }
+    expect(pingWithin(lab, left.ns, right.overlay, 5), 'ping through ESP in UDP before the noise').to.equal(true);
+  });
+
+  after(() => {
+    lab.cleanup();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keep-alives, IKE, truncations, unknown SPIs, forged ICVs and a flood of garbage are counted by kind; ping still works', async () => {
+    const espHeader = (spi: number, seq: number): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeUInt32BE(spi, 0);
+      b.writeUInt32BE(seq, 4);
+      return b;
+    };
+    const datagrams: Buffer[] = [
+      Buffer.from([0xff]), // NAT keep-alive (RFC 3948 2.3)
+      Buffer.concat([Buffer.alloc(4), randomBytes(40)]), // non-ESP marker: an IKE message (RFC 3948 2.2)
+      Buffer.from([0x00, 0x00, 0x30]), // shorter than an ESP header
+      Buffer.concat([espHeader(0x7777, 1), randomBytes(60)]), // an SPI nobody has
+      Buffer.concat([espHeader(0x3000, 1_000_000), randomBytes(60)]), // the right SPI, a forged ICV
+    ];
+    sendDatagrams(noise, left.local, 4500, datagrams);
+    sendDatagrams(noise, left.local, 4500, Array.from({ length: 2000 }, () => randomBytes(Math.floor(Math.random() * 120))));
+    type Drops = Record<string, number>;
+    let drops: Drops = {};
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      drops = (await vtepkitJson<{ drops: Drops }>(left.ns, left.socket, '-s', 'xfrm', 'state', 'show')).drops;
+      if ((drops['NAT_KEEPALIVE'] ?? 0) >= 1 && (drops['NON_ESP'] ?? 0) >= 1 && (drops['UNKNOWN_SPI'] ?? 0) >= 1 && (drops['BAD_ICV'] ?? 0) >= 1) break;
+      await sleep(200);
+    }
+    expect(left.daemon!.exitCode, 'the daemon exited').to.equal(null);
+    for (const kind of ['NAT_KEEPALIVE', 'NON_ESP', 'TRUNCATED', 'UNKNOWN_SPI', 'BAD_ICV']) expect(drops[kind] ?? 0, `${kind}: ${JSON.stringify(drops)}`).to.be.at.least(1);
+    const r = lab.try(left.ns, 'ping', '-c', '3', '-i', '0.2', '-W', '2', right.overlay);
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/3 received/);
+  });
+});
+
 describe('e2e: bad config files, bad words and malformed control requests against a running vtepkit daemon (issue 5, test 6)', function () {
   this.timeout(60_000);
   const lab = new Lab('rc');
