@@ -61,6 +61,34 @@ function quiet(lab: Lab, ns: string): void {
   lab.exec(ns, 'sysctl', '-q', '-w', 'net.ipv6.conf.default.disable_ipv6=1');
 }
 
+/** The point-to-point pair (daemons up, the seeds' words applied) and a third host, `noise`, routed through `left`. */
+interface NoisyPair {
+  dir: string;
+  left: End;
+  right: End;
+  noise: string;
+}
+
+/** Builds the hosts of {@link NoisyPair} in `lab`, overlay 10.`overlayNet`.0.0/24; `extra` runs on each end before the first ping. */
+async function noisyPair(lab: Lab, tag: string, overlayNet: number, extra: (end: End) => Promise<void> = async () => {}): Promise<NoisyPair> {
+  const dir = mkdtempSync(join(tmpdir(), `vtepkit-${tag}-`));
+  const left: End = { ns: lab.host('left'), socket: join(dir, 'left.sock'), local: '198.51.100.1', overlay: `10.${overlayNet}.0.1` };
+  const right: End = { ns: lab.host('right'), socket: join(dir, 'right.sock'), local: '198.51.100.2', overlay: `10.${overlayNet}.0.2` };
+  // (Lab.link names its veth by the number of namespaces: one link per host() call, or the names collide.)
+  lab.link(left.ns, '198.51.100.1/24', right.ns, '198.51.100.2/24');
+  const noise = lab.host('noise');
+  for (const ns of [left.ns, right.ns, noise]) quiet(lab, ns);
+  // The noise comes from a third host, routed through the left one to its underlay address.
+  lab.link(left.ns, '203.0.113.1/24', noise, '203.0.113.2/24');
+  lab.exec(noise, 'ip', 'route', 'add', '198.51.100.0/24', 'via', '203.0.113.1');
+  left.daemon = await startDaemon(lab, left.ns, left.socket);
+  right.daemon = await startDaemon(lab, right.ns, right.socket);
+  await Promise.all([configureEnd(left, right.local), configureEnd(right, left.local)]);
+  for (const end of [left, right]) await extra(end);
+  expect(pingWithin(lab, left.ns, right.overlay, 5), 'ping before the noise').to.equal(true);
+  return { dir, left, right, noise };
+}
+
 // ---------------------------------------------------------------------------
 // Datagrams
 // ---------------------------------------------------------------------------
@@ -98,20 +126,7 @@ describe('e2e: vtepkit daemon under random and truncated datagrams at UDP 4789 (
 
   before(async function () {
     skipWithoutLab(this);
-    dir = mkdtempSync(join(tmpdir(), 'vtepkit-rd-'));
-    left = { ns: lab.host('left'), socket: join(dir, 'left.sock'), local: '198.51.100.1', overlay: '10.211.0.1' };
-    right = { ns: lab.host('right'), socket: join(dir, 'right.sock'), local: '198.51.100.2', overlay: '10.211.0.2' };
-    // (Lab.link names its veth by the number of namespaces: one link per host() call, or the names collide.)
-    lab.link(left.ns, '198.51.100.1/24', right.ns, '198.51.100.2/24');
-    noise = lab.host('noise');
-    for (const ns of [left.ns, right.ns, noise]) quiet(lab, ns);
-    // The noise comes from a third host, routed through the left one to its underlay address.
-    lab.link(left.ns, '203.0.113.1/24', noise, '203.0.113.2/24');
-    lab.exec(noise, 'ip', 'route', 'add', '198.51.100.0/24', 'via', '203.0.113.1');
-    left.daemon = await startDaemon(lab, left.ns, left.socket);
-    right.daemon = await startDaemon(lab, right.ns, right.socket);
-    await Promise.all([configureEnd(left, right.local), configureEnd(right, left.local)]);
-    expect(pingWithin(lab, left.ns, right.overlay, 5), 'ping before the noise').to.equal(true);
+    ({ dir, left, right, noise } = await noisyPair(lab, 'rd', 211));
   });
 
   after(() => {
@@ -229,24 +244,13 @@ describe('e2e: vtepkit daemon under garbage at UDP 4500 with ESP in UDP (encap e
 
   before(async function () {
     skipWithoutLab(this);
-    dir = mkdtempSync(join(tmpdir(), 'vtepkit-ru-'));
-    left = { ns: lab.host('left'), socket: join(dir, 'left.sock'), local: '198.51.100.1', overlay: '10.212.0.1' };
-    right = { ns: lab.host('right'), socket: join(dir, 'right.sock'), local: '198.51.100.2', overlay: '10.212.0.2' };
-    lab.link(left.ns, '198.51.100.1/24', right.ns, '198.51.100.2/24');
-    noise = lab.host('noise');
-    for (const ns of [left.ns, right.ns, noise]) quiet(lab, ns);
-    lab.link(left.ns, '203.0.113.1/24', noise, '203.0.113.2/24');
-    lab.exec(noise, 'ip', 'route', 'add', '198.51.100.0/24', 'via', '203.0.113.1');
-    left.daemon = await startDaemon(lab, left.ns, left.socket);
-    right.daemon = await startDaemon(lab, right.ns, right.socket);
-    await Promise.all([configureEnd(left, right.local), configureEnd(right, left.local)]);
-    for (const end of [left, right]) {
+    // Both SAs on both ends, in UDP 4500: the first ping already goes through ESP in UDP.
+    ({ dir, left, right, noise } = await noisyPair(lab, 'ru', 212, async (end) => {
       for (const [src, dst, spi, k] of [['198.51.100.1', '198.51.100.2', '0x3000', key('aa')], ['198.51.100.2', '198.51.100.1', '0x3001', key('bb')]]) {
         await vtepkitOk(end.ns, end.socket, 'xfrm', 'state', 'add', 'src', src!, 'dst', dst!, 'proto', 'esp', 'spi', spi!, 'mode', 'transport',
           'aead', 'rfc4106(gcm(aes))', k!, '128', 'encap', 'espinudp', '4500', '4500', '0.0.0.0');
       }
-    }
-    expect(pingWithin(lab, left.ns, right.overlay, 5), 'ping through ESP in UDP before the noise').to.equal(true);
+    }));
   });
 
   after(() => {
