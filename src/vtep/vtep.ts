@@ -32,7 +32,7 @@ import { opensslBackendProblem } from '../esp/openssl-backend.js';
 import { EspError, EspStatus, espStatusName } from '../esp/errors.js';
 import { RawEspTransport, rawSocketMissing } from '../io/raw.js';
 import { UdpTransport } from '../io/udp.js';
-import { BatchUdpError, BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
+import { BatchUdpTransport, isBatchUdpAvailable } from '../io/udp-batch.js';
 import { BufferPool, type BufferPoolOptions, type PacketBuffer } from '../pool/index.js';
 import { ETHERNET_HEADER_LENGTH, formatMac, parseMac } from '../wire/ethernet.js';
 import { flowHash, hashToPort } from '../wire/flowhash.js';
@@ -769,6 +769,10 @@ export class Vtep implements VtepApi {
       throw new VtepError('NOT_SUPPORTED', 'encap', "encap espinudp needs the addon's batched UDP socket (npm run build:addon)");
     }
     const opened: number[] = [];
+    const undo = (): void => {
+      sa.close();
+      for (const port of opened) this.closeEspUdp(port);
+    };
     try {
       for (const port of new Set([sa.udpEncapsulation!.sourcePort, sa.udpEncapsulation!.destinationPort])) {
         if (this.espUdp.has(port)) continue;
@@ -782,13 +786,14 @@ export class Vtep implements VtepApi {
         this.espUdp.set(port, socket);
         opened.push(port);
       }
+    } catch (error) {
+      undo();
+      throw new VtepError('SYSTEM', 'encap', `cannot open the ESP-in-UDP socket: ${(error as Error).message}`);
+    }
+    try {
       this.sad.add(sa);
     } catch (error) {
-      sa.close();
-      for (const port of opened) this.closeEspUdp(port);
-      if (error instanceof BatchUdpError && error.code !== 'BAD_OPTION') {
-        throw new VtepError('SYSTEM', 'encap', `cannot open the ESP-in-UDP socket: ${error.message}`);
-      }
+      undo();
       throw new VtepError('EXISTS', 'spi', (error as Error).message);
     }
     this.saInputs.set(config.spi, config);

@@ -4,7 +4,7 @@
  * is answered with ICMP instead of sent.
  */
 import { expect } from 'chai';
-import { Vtep } from '../../src/vtep/vtep.js';
+import { Vtep, VtepError } from '../../src/vtep/vtep.js';
 import type { MemoryPort } from '../../src/vtep/ports.js';
 import { SecurityAssociation } from '../../src/esp/sa.js';
 import { EtherType, encodeEthernet, parseMac } from '../../src/wire/ethernet.js';
@@ -98,6 +98,20 @@ describe('vtep: MTU, tunnel capacity and pmtud (memory ports, loopback)', () => 
     a.xfrmStateAdd({ src: '127.0.0.1', dst: '127.0.0.2', spi: 0x200, mode: 'transport', aead: { name: 'rfc4106(gcm(aes))', key: GCM_KEY, icvBits: 128 }, encap: { type: 'espinudp', sport: natPort, dport: natPort } });
     const mtu = a.showLinks({ name: 'vx' })[0]!.mtu;
     expect(mtu).to.equal(1408);
+    // The same SPI again: EXISTS, and the socket of the first stays.
+    const again = { src: '127.0.0.1', dst: '127.0.0.2', spi: 0x200, mode: 'transport' as const, aead: { name: 'rfc4106(gcm(aes))', key: GCM_KEY, icvBits: 128 }, encap: { type: 'espinudp' as const, sport: natPort, dport: natPort } };
+    expect(() => a.xfrmStateAdd(again)).to.throw(VtepError).with.property('code', 'EXISTS');
+    // A port another socket holds: SYSTEM, naming encap, and no SA left behind.
+    const holder = createSocket('udp4');
+    await new Promise<void>((resolve) => holder.bind(0, resolve));
+    try {
+      const held = holder.address().port;
+      expect(() => a.xfrmStateAdd({ ...again, spi: 0x201, encap: { type: 'espinudp', sport: held, dport: held } }))
+        .to.throw(VtepError).with.property('code', 'SYSTEM');
+      expect(a.xfrmStateShow().map((state) => state.spi)).to.deep.equal([0x200]);
+    } finally {
+      holder.close();
+    }
     const sa = new SecurityAssociation({ spi: 0x200, mode: 'transport', algorithm: 'aes-gcm-128', key: Buffer.alloc(20, 0x11) });
     const sealedLength = (payload: number): number => {
       const buf = { bytes: new Uint8Array(4096), offset: 512, length: payload };
