@@ -412,21 +412,13 @@ function roundLine(r: RoundResult, index: number, total: number, rounds: number)
   );
 }
 
-interface ModeSummary {
-  mode: ModeName;
+/** A mode's medians over its rounds: each field of a round's result, the median of the rounds' values. */
+interface ModeSummary
+  extends Pick<RoundResult, 'mode' | 'pps' | 'offeredPps' | 'loss' | 'vtepCpu' | 'softirqCpu' | 'machineCpu' | 'generatorCpu' | 'sinkCpu'> {
   description: string;
   rounds: number;
-  pps: number;
-  offeredPps: number;
-  loss: number;
-  /** Median of each VTEP's CPU, sender's first. */
-  vtepCpu: number[];
-  softirqCpu: number;
-  machineCpu: number;
-  generatorCpu: number;
-  sinkCpu: number;
-  latency: { p50: number; p99: number; p999: number; jitter: number; loss: number };
-  loadedLatency: { p50: number; p99: number; p999: number; jitter: number; loss: number };
+  latency: Pick<LatencySummary, 'p50' | 'p99' | 'p999' | 'jitter' | 'loss'>;
+  loadedLatency: Pick<LatencySummary, 'p50' | 'p99' | 'p999' | 'jitter' | 'loss'>;
   /** Latency percentiles over every round's probes together (more samples for the tail). */
   pooledLatency: LatencySummary;
   /** pps / kernel-vxlan's pps, when kernel-vxlan ran. */
