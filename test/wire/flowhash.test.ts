@@ -72,7 +72,6 @@ describe('wire/encap: writeEncap bounds', () => {
       expect(whole.subarray(200).every((b) => b === 0xee)).to.equal(true);
     }
   });
-
 });
 
 describe('wire/flowhash: properties', () => {
